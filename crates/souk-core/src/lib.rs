@@ -1,0 +1,41 @@
+//! Souk's domain: validated newtypes and the pure rules around them.
+//!
+//! Convention: every value that arrives from outside (an email, a password, a token, a cursor) is
+//! turned into a newtype by a `parse` function that either succeeds or names what is wrong in a
+//! [`ValidationError`]. Code past the edge of the system takes the newtype, never the raw string.
+//! Nothing here does I/O: no database, no HTTP, no files.
+
+pub mod cursor;
+pub mod email;
+pub mod password;
+pub mod role;
+pub mod secret;
+pub mod timestamp;
+pub mod token;
+
+pub use cursor::Cursor;
+pub use email::Email;
+pub use password::{Password, PasswordHash};
+pub use role::Role;
+pub use timestamp::Timestamp;
+pub use token::{Scope, Scopes, TokenKind};
+
+/// A value from outside that breaks a rule. `field` names the input, `code` is a stable
+/// machine-readable reason and `message` says it to a person.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct ValidationError {
+    pub field: &'static str,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ValidationError {
+    pub fn new(field: &'static str, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            code,
+            message: message.into(),
+        }
+    }
+}

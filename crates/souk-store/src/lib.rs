@@ -1,0 +1,71 @@
+//! Souk's storage contract: one narrow trait per aggregate, the row types they speak, and
+//! [`StoreError`]. Two backends implement it (`souk-store-sqlite`, `souk-store-postgres`) from the
+//! same SQL text, written once in [`sql_store_impls!`]; the [`conformance`] suite runs every store
+//! test against both so that they cannot drift.
+//!
+//! Convention: times are [`souk_core::Timestamp`] (integer milliseconds, UTC) in every column;
+//! ids are database-assigned 64-bit integers; a unique-constraint clash is
+//! [`StoreError::Conflict`] naming the column, so the API can answer 409 with the field.
+
+pub mod accounts;
+pub mod conformance;
+pub mod idempotency;
+pub mod migrate;
+pub mod sessions;
+pub mod sql;
+pub mod throttle;
+pub mod tokens;
+
+pub use accounts::{AccountStore, NewUser, User};
+pub use idempotency::{IdempotencyRecord, IdempotencyStore};
+pub use migrate::Migration;
+pub use sessions::{NewSession, Session, SessionStore};
+pub use throttle::ThrottleStore;
+pub use tokens::{ApiToken, NewApiToken, TokenStore};
+
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint refused the write; `field` is the column that clashed.
+    #[error("`{field}` is already taken")]
+    Conflict { field: String },
+    /// A stored value that does not parse back into its domain type.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("database error: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Connection pool figures for `/metrics`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PoolStats {
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
+/// Everything the server needs from a backend. Chosen once at start-up from the database URL.
+#[async_trait::async_trait]
+pub trait Store:
+    AccountStore + SessionStore + TokenStore + ThrottleStore + IdempotencyStore + Send + Sync + 'static
+{
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    /// Applies the migrations this binary carries that the database has not seen.
+    async fn migrate(&self) -> StoreResult<()>;
+    /// Answers when the database can run a query.
+    async fn ping(&self) -> StoreResult<()>;
+    fn pool_stats(&self) -> PoolStats;
+    /// Tables and their columns, sorted: lets a test prove both schemas match.
+    async fn schema(&self) -> StoreResult<Vec<(String, Vec<String>)>>;
+    async fn close(&self);
+}
+
+pub type DynStore = Arc<dyn Store>;

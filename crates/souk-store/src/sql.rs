@@ -1,0 +1,542 @@
+//! The store's SQL, written once. Both backends accept the same text for everything here
+//! (`$N` placeholders, `RETURNING`, integer times), so each backend crate expands
+//! [`sql_store_impls!`] with its own sqlx database type and adds only what differs: connection
+//! set-up, migration locking and schema introspection.
+//!
+//! The macro expects `sqlx` and `async_trait` in the expanding crate, and a `pool: sqlx::Pool<DB>`
+//! field on the store type.
+
+/// Expands the shared trait implementations for `$store` over the sqlx database `$db`.
+#[macro_export]
+macro_rules! sql_store_impls {
+    ($store:ty, $db:ty) => {
+        use ::sqlx::Row as _;
+        use $crate::{StoreError, StoreResult};
+        use ::souk_core::{Email, PasswordHash, Role, Scopes, Timestamp};
+
+        type DbRow = <$db as ::sqlx::Database>::Row;
+
+        const USER_COLS: &str = "u.id AS u_id, u.email AS u_email, u.display_name AS u_display_name, \
+             u.role AS u_role, u.password_hash AS u_password_hash, u.created_at AS u_created_at, \
+             u.updated_at AS u_updated_at";
+        const SESSION_COLS: &str = "s.id AS s_id, s.user_id AS s_user_id, s.created_at AS s_created_at, \
+             s.expires_at AS s_expires_at, s.last_seen_at AS s_last_seen_at, \
+             s.user_agent AS s_user_agent, s.client_ip AS s_client_ip";
+        const TOKEN_COLS: &str = "t.id AS t_id, t.user_id AS t_user_id, t.name AS t_name, \
+             t.display_prefix AS t_display_prefix, t.scopes AS t_scopes, t.created_at AS t_created_at, \
+             t.expires_at AS t_expires_at, t.last_used_at AS t_last_used_at, t.revoked_at AS t_revoked_at";
+
+        /// Turns a sqlx error into the store's, naming the column a unique constraint guards.
+        pub(crate) fn map_err(e: ::sqlx::Error) -> StoreError {
+            match e {
+                ::sqlx::Error::RowNotFound => StoreError::NotFound,
+                ::sqlx::Error::Database(db) if db.is_unique_violation() => {
+                    StoreError::Conflict { field: unique_field(db.as_ref()) }
+                }
+                other => StoreError::Backend(Box::new(other)),
+            }
+        }
+
+        /// PostgreSQL names the constraint (`users_email_key`); SQLite says
+        /// `UNIQUE constraint failed: users.email`. Either way, answer the column.
+        fn unique_field(db: &dyn ::sqlx::error::DatabaseError) -> String {
+            if let (Some(c), Some(t)) = (db.constraint(), db.table()) {
+                if let Some(f) = c.strip_prefix(t).and_then(|r| r.strip_prefix('_')).and_then(|r| r.strip_suffix("_key")) {
+                    return f.to_owned();
+                }
+            }
+            let msg = db.message();
+            msg.rsplit_once(": ")
+                .and_then(|(_, cols)| cols.split(", ").last())
+                .and_then(|col| col.rsplit_once('.'))
+                .map(|(_, f)| f.to_owned())
+                .unwrap_or_else(|| "unknown".to_owned())
+        }
+
+        fn get<'r, T>(row: &'r DbRow, col: &str) -> StoreResult<T>
+        where
+            T: ::sqlx::Decode<'r, $db> + ::sqlx::Type<$db>,
+        {
+            row.try_get(col).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+        }
+
+        fn ts(row: &DbRow, col: &str) -> StoreResult<Timestamp> {
+            get::<i64>(row, col).map(Timestamp::from_millis)
+        }
+
+        fn opt_ts(row: &DbRow, col: &str) -> StoreResult<Option<Timestamp>> {
+            get::<Option<i64>>(row, col).map(|v| v.map(Timestamp::from_millis))
+        }
+
+        fn user_from_row(row: &DbRow) -> StoreResult<$crate::User> {
+            let email: String = get(row, "u_email")?;
+            let role: String = get(row, "u_role")?;
+            Ok($crate::User {
+                id: get(row, "u_id")?,
+                email: Email::parse(&email).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                display_name: get(row, "u_display_name")?,
+                role: Role::parse(&role).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                password_hash: PasswordHash::from_stored(get(row, "u_password_hash")?),
+                created_at: ts(row, "u_created_at")?,
+                updated_at: ts(row, "u_updated_at")?,
+            })
+        }
+
+        fn session_from_row(row: &DbRow) -> StoreResult<$crate::Session> {
+            Ok($crate::Session {
+                id: get(row, "s_id")?,
+                user_id: get(row, "s_user_id")?,
+                created_at: ts(row, "s_created_at")?,
+                expires_at: ts(row, "s_expires_at")?,
+                last_seen_at: ts(row, "s_last_seen_at")?,
+                user_agent: get(row, "s_user_agent")?,
+                client_ip: get(row, "s_client_ip")?,
+            })
+        }
+
+        fn token_from_row(row: &DbRow) -> StoreResult<$crate::ApiToken> {
+            let scopes: String = get(row, "t_scopes")?;
+            Ok($crate::ApiToken {
+                id: get(row, "t_id")?,
+                user_id: get(row, "t_user_id")?,
+                name: get(row, "t_name")?,
+                display_prefix: get(row, "t_display_prefix")?,
+                scopes: Scopes::from_stored(&scopes),
+                created_at: ts(row, "t_created_at")?,
+                expires_at: opt_ts(row, "t_expires_at")?,
+                last_used_at: opt_ts(row, "t_last_used_at")?,
+                revoked_at: opt_ts(row, "t_revoked_at")?,
+            })
+        }
+
+        /// Applies pending migrations. Each runs in its own transaction that first takes
+        /// `lock_sql` (PostgreSQL's transaction-scoped advisory lock; SQLite's single writer needs
+        /// none) and re-checks that the migration is still pending, so several nodes starting at
+        /// once migrate exactly once.
+        ///
+        /// Boxed by hand: as a plain `async fn` awaited inside `#[async_trait]`, rustc cannot
+        /// prove the future `Send` for every lifetime (rust-lang/rust#102211).
+        pub(crate) fn run_migrations(
+            pool: ::sqlx::Pool<$db>,
+            migrations: &'static [$crate::Migration],
+            lock_sql: Option<&'static str>,
+        ) -> ::std::pin::Pin<Box<dyn ::std::future::Future<Output = StoreResult<()>> + Send>> {
+            Box::pin(async move {
+            let mut tx = pool.begin().await.map_err(map_err)?;
+            if let Some(lock) = lock_sql {
+                ::sqlx::query(lock).execute(&mut *tx).await.map_err(map_err)?;
+            }
+            ::sqlx::query(
+                "CREATE TABLE IF NOT EXISTS souk_migrations (version BIGINT PRIMARY KEY, \
+                 name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            tx.commit().await.map_err(map_err)?;
+            let applied: Vec<(i64, String)> =
+                ::sqlx::query_as("SELECT version, checksum FROM souk_migrations ORDER BY version")
+                    .fetch_all(&pool)
+                    .await
+                    .map_err(map_err)?;
+            for (version, checksum) in &applied {
+                match migrations.iter().find(|m| m.version == *version) {
+                    None => {
+                        return Err(StoreError::Migration(format!(
+                            "the database has migration {version}, which this souk does not know: \
+                             it was migrated by a newer release"
+                        )));
+                    }
+                    Some(m) if &m.checksum() != checksum => {
+                        return Err(StoreError::Migration(format!(
+                            "migration {version} ({}) was changed after it was applied",
+                            m.name
+                        )));
+                    }
+                    Some(_) => {}
+                }
+            }
+            let pending: Vec<$crate::Migration> =
+                migrations.iter().copied().filter(|m| !applied.iter().any(|(v, _)| *v == m.version)).collect();
+            for m in pending {
+                let mut tx = pool.begin().await.map_err(map_err)?;
+                if let Some(lock) = lock_sql {
+                    ::sqlx::query(lock).execute(&mut *tx).await.map_err(map_err)?;
+                }
+                let done: i64 = ::sqlx::query_scalar("SELECT COUNT(*) FROM souk_migrations WHERE version = $1")
+                    .bind(m.version)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                if done > 0 {
+                    continue;
+                }
+                // A plain `&str` runs unprepared, so one file may hold many statements.
+                ::sqlx::Executor::execute(&mut *tx, m.sql).await.map_err(|e| {
+                    StoreError::Migration(format!("migration {} ({}): {e}", m.version, m.name))
+                })?;
+                ::sqlx::query("INSERT INTO souk_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)")
+                    .bind(m.version)
+                    .bind(m.name)
+                    .bind(m.checksum())
+                    .bind(Timestamp::now().millis())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                tx.commit().await.map_err(map_err)?;
+                ::tracing::info!(version = m.version, name = m.name, "applied migration");
+            }
+            Ok(())
+            })
+        }
+
+        #[::async_trait::async_trait]
+        impl $crate::AccountStore for $store {
+            async fn create_user(&self, new: &$crate::NewUser, now: Timestamp) -> StoreResult<$crate::User> {
+                let id: i64 = ::sqlx::query_scalar(
+                    "INSERT INTO users (email, display_name, role, password_hash, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+                )
+                .bind(new.email.as_str())
+                .bind(&new.display_name)
+                .bind(new.role.as_str())
+                .bind(new.password_hash.as_str())
+                .bind(now.millis())
+                .fetch_one(&self.pool)
+                .await
+                .map_err(map_err)?;
+                self.user_by_id(id).await
+            }
+
+            async fn user_by_id(&self, id: i64) -> StoreResult<$crate::User> {
+                let row = ::sqlx::query(&format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1"))
+                    .bind(id)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                user_from_row(&row)
+            }
+
+            async fn user_by_email(&self, email: &Email) -> StoreResult<$crate::User> {
+                let row = ::sqlx::query(&format!("SELECT {USER_COLS} FROM users u WHERE u.email = $1"))
+                    .bind(email.as_str())
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                user_from_row(&row)
+            }
+
+            async fn update_display_name(&self, user_id: i64, name: &str, now: Timestamp) -> StoreResult<()> {
+                let done = ::sqlx::query("UPDATE users SET display_name = $1, updated_at = $2 WHERE id = $3")
+                    .bind(name)
+                    .bind(now.millis())
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+            }
+
+            async fn update_password(
+                &self,
+                user_id: i64,
+                hash: &PasswordHash,
+                keep_session: Option<i64>,
+                now: Timestamp,
+            ) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                let done = ::sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+                    .bind(hash.as_str())
+                    .bind(now.millis())
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                ::sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+                    .bind(user_id)
+                    .bind(keep_session.unwrap_or(-1))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                tx.commit().await.map_err(map_err)
+            }
+
+            async fn count_users(&self) -> StoreResult<i64> {
+                ::sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await.map_err(map_err)
+            }
+        }
+
+        #[::async_trait::async_trait]
+        impl $crate::SessionStore for $store {
+            async fn create_session(&self, new: &$crate::NewSession, now: Timestamp) -> StoreResult<$crate::Session> {
+                let id: i64 = ::sqlx::query_scalar(
+                    "INSERT INTO sessions (user_id, token_hash, created_at, expires_at, last_seen_at, user_agent, client_ip) \
+                     VALUES ($1, $2, $3, $4, $3, $5, $6) RETURNING id",
+                )
+                .bind(new.user_id)
+                .bind(&new.token_hash)
+                .bind(now.millis())
+                .bind(new.expires_at.millis())
+                .bind(&new.user_agent)
+                .bind(&new.client_ip)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(map_err)?;
+                let row = ::sqlx::query(&format!("SELECT {SESSION_COLS} FROM sessions s WHERE s.id = $1"))
+                    .bind(id)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                session_from_row(&row)
+            }
+
+            async fn session_by_token_hash(&self, hash: &str, now: Timestamp) -> StoreResult<($crate::Session, $crate::User)> {
+                let row = ::sqlx::query(&format!(
+                    "SELECT {SESSION_COLS}, {USER_COLS} FROM sessions s JOIN users u ON u.id = s.user_id \
+                     WHERE s.token_hash = $1 AND s.expires_at > $2"
+                ))
+                .bind(hash)
+                .bind(now.millis())
+                .fetch_one(&self.pool)
+                .await
+                .map_err(map_err)?;
+                Ok((session_from_row(&row)?, user_from_row(&row)?))
+            }
+
+            async fn touch_session(&self, id: i64, now: Timestamp) -> StoreResult<()> {
+                ::sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
+                    .bind(now.millis())
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)
+                    .map(|_| ())
+            }
+
+            async fn delete_session(&self, id: i64) -> StoreResult<()> {
+                ::sqlx::query("DELETE FROM sessions WHERE id = $1")
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)
+                    .map(|_| ())
+            }
+
+            async fn list_sessions(&self, user_id: i64, now: Timestamp) -> StoreResult<Vec<$crate::Session>> {
+                let rows = ::sqlx::query(&format!(
+                    "SELECT {SESSION_COLS} FROM sessions s WHERE s.user_id = $1 AND s.expires_at > $2 \
+                     ORDER BY s.last_seen_at DESC, s.id DESC LIMIT 100"
+                ))
+                .bind(user_id)
+                .bind(now.millis())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                rows.iter().map(session_from_row).collect()
+            }
+
+            async fn prune_sessions(&self, now: Timestamp) -> StoreResult<u64> {
+                ::sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+                    .bind(now.millis())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)
+                    .map(|r| r.rows_affected())
+            }
+        }
+
+        #[::async_trait::async_trait]
+        impl $crate::TokenStore for $store {
+            async fn create_token(&self, new: &$crate::NewApiToken, now: Timestamp) -> StoreResult<$crate::ApiToken> {
+                let id: i64 = ::sqlx::query_scalar(
+                    "INSERT INTO api_tokens (user_id, name, token_hash, display_prefix, scopes, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                )
+                .bind(new.user_id)
+                .bind(&new.name)
+                .bind(&new.token_hash)
+                .bind(&new.display_prefix)
+                .bind(new.scopes.to_string())
+                .bind(now.millis())
+                .bind(new.expires_at.map(Timestamp::millis))
+                .fetch_one(&self.pool)
+                .await
+                .map_err(map_err)?;
+                let row = ::sqlx::query(&format!("SELECT {TOKEN_COLS} FROM api_tokens t WHERE t.id = $1"))
+                    .bind(id)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                token_from_row(&row)
+            }
+
+            async fn token_by_hash(&self, hash: &str) -> StoreResult<($crate::ApiToken, $crate::User)> {
+                let row = ::sqlx::query(&format!(
+                    "SELECT {TOKEN_COLS}, {USER_COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                     WHERE t.token_hash = $1"
+                ))
+                .bind(hash)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(map_err)?;
+                Ok((token_from_row(&row)?, user_from_row(&row)?))
+            }
+
+            async fn list_tokens(&self, user_id: i64) -> StoreResult<Vec<$crate::ApiToken>> {
+                let rows = ::sqlx::query(&format!(
+                    "SELECT {TOKEN_COLS} FROM api_tokens t WHERE t.user_id = $1 ORDER BY t.id DESC LIMIT 200"
+                ))
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                rows.iter().map(token_from_row).collect()
+            }
+
+            async fn revoke_token(&self, user_id: i64, token_id: i64, now: Timestamp) -> StoreResult<()> {
+                let done = ::sqlx::query(
+                    "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 AND user_id = $3",
+                )
+                .bind(now.millis())
+                .bind(token_id)
+                .bind(user_id)
+                .execute(&self.pool)
+                .await
+                .map_err(map_err)?;
+                if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+            }
+
+            async fn touch_token(&self, token_id: i64, now: Timestamp) -> StoreResult<()> {
+                ::sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                    .bind(now.millis())
+                    .bind(token_id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)
+                    .map(|_| ())
+            }
+        }
+
+        #[::async_trait::async_trait]
+        impl $crate::ThrottleStore for $store {
+            async fn record_login_failure(&self, key: &str, now: Timestamp) -> StoreResult<()> {
+                ::sqlx::query("INSERT INTO login_failures (throttle_key, failed_at) VALUES ($1, $2)")
+                    .bind(key)
+                    .bind(now.millis())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)
+                    .map(|_| ())
+            }
+
+            async fn login_failures_since(&self, key: &str, since: Timestamp) -> StoreResult<(i64, Option<Timestamp>)> {
+                let (count, oldest): (i64, Option<i64>) = ::sqlx::query_as(
+                    "SELECT COUNT(*), MIN(failed_at) FROM login_failures WHERE throttle_key = $1 AND failed_at > $2",
+                )
+                .bind(key)
+                .bind(since.millis())
+                .fetch_one(&self.pool)
+                .await
+                .map_err(map_err)?;
+                Ok((count, oldest.map(Timestamp::from_millis)))
+            }
+
+            async fn clear_login_failures(&self, key: &str) -> StoreResult<()> {
+                ::sqlx::query("DELETE FROM login_failures WHERE throttle_key = $1")
+                    .bind(key)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)
+                    .map(|_| ())
+            }
+
+            async fn prune_login_failures(&self, before: Timestamp) -> StoreResult<u64> {
+                ::sqlx::query("DELETE FROM login_failures WHERE failed_at <= $1")
+                    .bind(before.millis())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)
+                    .map(|r| r.rows_affected())
+            }
+        }
+
+        #[::async_trait::async_trait]
+        impl $crate::IdempotencyStore for $store {
+            async fn idempotency_claim(&self, scope: &str, key: &str, request_hash: &str, now: Timestamp) -> StoreResult<()> {
+                ::sqlx::query(
+                    "INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(scope)
+                .bind(key)
+                .bind(request_hash)
+                .bind(now.millis())
+                .execute(&self.pool)
+                .await
+                .map_err(|e| match map_err(e) {
+                    StoreError::Conflict { .. } => StoreError::Conflict { field: "idempotency_key".into() },
+                    other => other,
+                })
+                .map(|_| ())
+            }
+
+            async fn idempotency_get(&self, scope: &str, key: &str) -> StoreResult<$crate::IdempotencyRecord> {
+                let row = ::sqlx::query(
+                    "SELECT scope, idem_key, request_hash, response_status, response_body, created_at \
+                     FROM idempotency_keys WHERE scope = $1 AND idem_key = $2",
+                )
+                .bind(scope)
+                .bind(key)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(map_err)?;
+                let status: Option<i64> = get(&row, "response_status")?;
+                Ok($crate::IdempotencyRecord {
+                    scope: get(&row, "scope")?,
+                    key: get(&row, "idem_key")?,
+                    request_hash: get(&row, "request_hash")?,
+                    response_status: status.and_then(|s| u16::try_from(s).ok()),
+                    response_body: get(&row, "response_body")?,
+                    created_at: ts(&row, "created_at")?,
+                })
+            }
+
+            async fn idempotency_complete(&self, scope: &str, key: &str, status: u16, body: &str) -> StoreResult<()> {
+                ::sqlx::query(
+                    "UPDATE idempotency_keys SET response_status = $1, response_body = $2 WHERE scope = $3 AND idem_key = $4",
+                )
+                .bind(i64::from(status))
+                .bind(body)
+                .bind(scope)
+                .bind(key)
+                .execute(&self.pool)
+                .await
+                .map_err(map_err)
+                .map(|_| ())
+            }
+
+            async fn idempotency_release(&self, scope: &str, key: &str) -> StoreResult<()> {
+                ::sqlx::query(
+                    "DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2 AND response_status IS NULL",
+                )
+                .bind(scope)
+                .bind(key)
+                .execute(&self.pool)
+                .await
+                .map_err(map_err)
+                .map(|_| ())
+            }
+
+            async fn prune_idempotency(&self, before: Timestamp) -> StoreResult<u64> {
+                ::sqlx::query("DELETE FROM idempotency_keys WHERE created_at <= $1")
+                    .bind(before.millis())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)
+                    .map(|r| r.rows_affected())
+            }
+        }
+    };
+}
