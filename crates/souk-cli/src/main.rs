@@ -1,1 +1,206 @@
-fn main() {}
+//! `souk`: the marketplace server, its administration commands, and (as they land) the client
+//! commands and the companion agent, in one binary.
+//!
+//! Every failure ends with one line on stderr (`error: ...`) and a non-zero exit: 2 for a
+//! configuration problem or bad arguments, 1 for anything else.
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use souk_server::config::{Config, ConfigError, Layers};
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "souk",
+    version,
+    about = "Souk: a self-hostable marketplace for software modules"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the configuration comes from; shared by every command that touches the server's data.
+#[derive(Args, Clone)]
+struct ServerArgs {
+    /// Configuration file (default: DATA_DIR/souk.toml when it exists).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Data directory: SQLite database, blobs, search index, keys [env: SOUK_DATA_DIR].
+    #[arg(long, global = true)]
+    data_dir: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the marketplace: API, web UI and background work.
+    Serve {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// Address to listen on [env: SOUK_LISTEN] (default 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Apply database migrations, then exit.
+    Migrate {
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Print the effective configuration, secrets redacted.
+    Config {
+        #[command(flatten)]
+        server: ServerArgs,
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Administration against the configured database.
+    Admin {
+        #[command(flatten)]
+        server: ServerArgs,
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a user (for example the first admin).
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = ["admin", "moderator", "user"])]
+        role: String,
+        /// Read the password from standard input (one line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+}
+
+/// A failure and the exit code it deserves.
+struct Failure(anyhow::Error, u8);
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        let e = e.into();
+        let code = if e.downcast_ref::<ConfigError>().is_some() {
+            2
+        } else {
+            1
+        };
+        Failure(e, code)
+    }
+}
+
+fn load_config(server: &ServerArgs, listen: Option<&String>) -> Result<Config, ConfigError> {
+    let mut flags = Vec::new();
+    if let Some(d) = &server.data_dir {
+        flags.push(("data_dir", d.clone()));
+    }
+    if let Some(l) = listen {
+        flags.push(("listen", l.clone()));
+    }
+    Config::load(
+        &Layers {
+            file: server.config.clone(),
+            flags,
+            ..Layers::default()
+        }
+        .with_process_env(),
+    )
+}
+
+fn init_logging(filter: &str) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    // The configuration already checked the filter's syntax.
+    let targets: tracing_subscriber::filter::Targets = filter.parse().unwrap_or_else(|_| {
+        tracing_subscriber::filter::Targets::new().with_default(tracing::Level::INFO)
+    });
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .with_target(false),
+        )
+        .with(targets)
+        .try_init();
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Serve { server, listen } => {
+            let config = load_config(&server, listen.as_ref())?;
+            init_logging(&config.log);
+            souk_server::serve(config, souk_server::shutdown_signal()).await?;
+        }
+        Command::Migrate { server } => {
+            let config = load_config(&server, None)?;
+            init_logging(&config.log);
+            let store = souk_server::open_store(&config, true).await?;
+            println!("migrations applied ({})", store.backend());
+            store.close().await;
+        }
+        Command::Config { server, listen } => {
+            let config = load_config(&server, listen.as_ref())?;
+            print!("{}", config.render());
+        }
+        Command::Admin { server, command } => {
+            let config = load_config(&server, None)?;
+            init_logging(&format!("warn,{}", config.log));
+            match command {
+                AdminCommand::CreateUser {
+                    email,
+                    role,
+                    password_stdin: _,
+                    display_name,
+                } => {
+                    let mut password = String::new();
+                    std::io::stdin()
+                        .read_to_string(&mut password)
+                        .context("cannot read the password from standard input")?;
+                    let password = password.lines().next().unwrap_or_default();
+                    let role = souk_core::Role::parse(&role)?;
+                    let store = souk_server::open_store(&config, true).await?;
+                    let accounts = souk_server::services::accounts::Accounts::new(
+                        store.clone(),
+                        config.auth.clone(),
+                    );
+                    let created = accounts
+                        .create_user(&email, password, display_name.as_deref(), role)
+                        .await;
+                    store.close().await;
+                    let user = created.map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
+                    println!("created {} user {} (id {})", user.role, user.email, user.id);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(e, code)) => {
+            // One line: the chain of causes joined, never a backtrace.
+            eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+            ExitCode::from(code)
+        }
+    }
+}

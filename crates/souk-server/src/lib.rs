@@ -1,1 +1,209 @@
-//! placeholder
+//! Souk's server: the JSON API, the web UI and background work, over a store chosen at start-up.
+//!
+//! Layering: handlers in [`api`] and [`web`] extract and render; [`services`] hold the rules;
+//! the store (`souk-store`) persists. Nothing below this crate knows about HTTP.
+
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod services;
+pub mod state;
+pub mod web;
+
+pub use config::{Config, Layers};
+pub use state::{AppState, ServerKeys};
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use error::AppError;
+use souk_core::Timestamp;
+use souk_store::DynStore;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+/// Opens the database the configuration names (creating the data directory for the default
+/// SQLite file) and applies pending migrations. Errors are one line naming the problem.
+pub async fn open_store(config: &Config, migrate: bool) -> anyhow::Result<DynStore> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
+    let url = config.effective_database_url();
+    let store: DynStore = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Arc::new(
+            souk_store_postgres::PostgresStore::connect(&url, config.database_max_connections)
+                .await?,
+        )
+    } else {
+        Arc::new(souk_store_sqlite::SqliteStore::connect(&url).await?)
+    };
+    if migrate {
+        store.migrate().await?;
+    }
+    Ok(store)
+}
+
+#[derive(Clone, Copy)]
+struct HexRequestId;
+
+impl MakeRequestId for HexRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        HeaderValue::from_str(&hex::encode(souk_core::secret::random_bytes::<8>()))
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole application: API, web UI, fallbacks and the middleware stack.
+pub fn app(state: AppState) -> Router {
+    let web = web::router().layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        web::context,
+    ));
+    let csp = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+               form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+    Router::new()
+        .merge(api::router())
+        .merge(web)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(DefaultBodyLimit::max(state.config.http.max_body_bytes))
+        .layer(CompressionLayer::new())
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp)))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(state.config.http.request_timeout_secs),
+        ))
+        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
+            AppError::internal(anyhow::anyhow!("a handler panicked")).into_response()
+        }))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+                })
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, HexRequestId))
+        .with_state(state)
+}
+
+fn wants_json(path: &str) -> bool {
+    path.starts_with("/api/") && path != "/api/docs"
+}
+
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if wants_json(uri.path()) {
+        AppError::NotFound.into_response()
+    } else {
+        web::error_page(StatusCode::NOT_FOUND, "There is nothing at this address.")
+    }
+}
+
+async fn method_not_allowed(uri: axum::http::Uri) -> Response {
+    if wants_json(uri.path()) {
+        AppError::MethodNotAllowed.into_response()
+    } else {
+        web::error_page(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "This page does not take that kind of request.",
+        )
+    }
+}
+
+/// Deletes expired sessions, old login failures and old idempotency keys, hourly. Safe on any
+/// number of nodes at once: each is a plain idempotent DELETE.
+async fn prune_forever(store: DynStore, login_window_secs: i64) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        let now = Timestamp::now();
+        let results = (
+            store.prune_sessions(now).await,
+            store
+                .prune_login_failures(now.plus_secs(-login_window_secs))
+                .await,
+            store.prune_idempotency(now.plus_secs(-24 * 3600)).await,
+        );
+        match results {
+            (Ok(s), Ok(l), Ok(i)) => tracing::debug!(
+                sessions = s,
+                login_failures = l,
+                idempotency_keys = i,
+                "pruned"
+            ),
+            (s, l, i) => tracing::warn!(?s, ?l, ?i, "pruning failed"),
+        }
+    }
+}
+
+/// Runs the server until `shutdown` resolves, then stops accepting connections and lets
+/// in-flight requests finish.
+pub async fn serve(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let store = open_store(&config, true).await?;
+    let keys = ServerKeys::load_or_create(&config)?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let pruner = tokio::spawn(prune_forever(store.clone(), config.auth.login_window_secs));
+    let state = AppState::new(store.clone(), config, keys);
+    tracing::info!(%addr, backend = store.backend(), url = %state.config.effective_public_url(), "souk is serving");
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("server failed")?;
+    pruner.abort();
+    store.close().await;
+    tracing::info!("souk stopped");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -181,13 +181,23 @@ pub async fn tokens_list_revoke_and_touch(store: &dyn Store) {
     assert_eq!(first.scopes.to_string(), "read publish");
     assert_eq!(first.expires_at, Some(now.plus_secs(86_400)));
     let names: Vec<String> = store
-        .list_tokens(u.id)
+        .list_tokens(u.id, None, 10)
         .await
         .unwrap()
         .into_iter()
         .map(|t| t.name)
         .collect();
     assert_eq!(names, ["laptop", "ci"]);
+    let page2 = store.list_tokens(u.id, Some(second.id), 10).await.unwrap();
+    assert_eq!(page2.iter().map(|t| t.id).collect::<Vec<_>>(), [first.id]);
+    assert_eq!(store.list_tokens(u.id, None, 1).await.unwrap().len(), 1);
+    assert!(
+        store
+            .list_tokens(other.id, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let dup = store.create_token(&new("again", "th1"), now).await;
     assert!(
         matches!(dup, Err(StoreError::Conflict { ref field }) if field == "token_hash"),

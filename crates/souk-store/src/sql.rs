@@ -385,11 +385,13 @@ macro_rules! sql_store_impls {
                 Ok((token_from_row(&row)?, user_from_row(&row)?))
             }
 
-            async fn list_tokens(&self, user_id: i64) -> StoreResult<Vec<$crate::ApiToken>> {
+            async fn list_tokens(&self, user_id: i64, before_id: Option<i64>, limit: u32) -> StoreResult<Vec<$crate::ApiToken>> {
                 let rows = ::sqlx::query(&format!(
-                    "SELECT {TOKEN_COLS} FROM api_tokens t WHERE t.user_id = $1 ORDER BY t.id DESC LIMIT 200"
+                    "SELECT {TOKEN_COLS} FROM api_tokens t WHERE t.user_id = $1 AND t.id < $2 ORDER BY t.id DESC LIMIT $3"
                 ))
                 .bind(user_id)
+                .bind(before_id.unwrap_or(i64::MAX))
+                .bind(i64::from(limit))
                 .fetch_all(&self.pool)
                 .await
                 .map_err(map_err)?;

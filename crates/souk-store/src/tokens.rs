@@ -39,8 +39,14 @@ pub trait TokenStore {
     /// The token with this hash and its user, live or not: the caller decides what an expired or
     /// revoked token means.
     async fn token_by_hash(&self, hash: &str) -> StoreResult<(ApiToken, User)>;
-    /// The user's tokens, newest first, revoked ones included.
-    async fn list_tokens(&self, user_id: i64) -> StoreResult<Vec<ApiToken>>;
+    /// The user's tokens, newest first, revoked ones included: at most `limit` with an id below
+    /// `before_id` (the cursor of the previous page).
+    async fn list_tokens(
+        &self,
+        user_id: i64,
+        before_id: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<ApiToken>>;
     /// Revokes one of the user's own tokens; `NotFound` for another user's or an unknown id.
     async fn revoke_token(&self, user_id: i64, token_id: i64, now: Timestamp) -> StoreResult<()>;
     async fn touch_token(&self, token_id: i64, now: Timestamp) -> StoreResult<()>;

@@ -1,0 +1,73 @@
+//! The JSON API under `/api/v1`. Every route is registered through `utoipa_axum::routes!`, so
+//! the router and the OpenAPI document are built from the same list and cannot drift.
+
+pub mod auth;
+pub mod system;
+pub mod tokens;
+pub mod views;
+
+use crate::AppState;
+use axum::Router;
+use std::sync::OnceLock;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Souk API",
+        description = "Souk's marketplace API. Authenticate with `Authorization: Bearer TOKEN` (a personal API \
+                       token `souk_pat_...` or the session token `POST /api/v1/auth/login` answers). Errors \
+                       answer `{\"error\": {\"code\", \"message\", \"details\"}}`.",
+        license(name = "AGPL-3.0-only")
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Sign up, sign in, sign out"),
+        (name = "account", description = "The signed-in user"),
+        (name = "tokens", description = "Personal API tokens"),
+        (name = "system", description = "Health, readiness, metrics and this document"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::register))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me, auth::update_me))
+        .routes(routes!(auth::change_password))
+        .routes(routes!(tokens::list, tokens::create))
+        .routes(routes!(tokens::revoke))
+        .routes(routes!(system::healthz))
+        .routes(routes!(system::readyz))
+        .routes(routes!(system::metrics))
+        .routes(routes!(system::openapi_json))
+        .split_for_parts()
+}
+
+/// The API routes (including `/healthz`, `/readyz`, `/metrics`).
+pub fn router() -> Router<AppState> {
+    routes().0
+}
+
+/// The OpenAPI 3.1 document of every API route.
+pub fn openapi() -> &'static utoipa::openapi::OpenApi {
+    static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    DOC.get_or_init(|| routes().1)
+}

@@ -1,0 +1,674 @@
+//! Configuration in four layers, each overriding the last: built-in defaults, a `souk.toml` (named
+//! by `--config`, else the one in the data directory), `SOUK_*` environment variables, then
+//! command-line flags. Every key is declared once in [`KEYS`] with its environment name, whether it
+//! is a secret, and how to parse it; an unknown key in the file or a bad value anywhere is an error
+//! that names the key.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Where a value came from, shown by `souk config`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Default,
+    File,
+    Env,
+    Flag,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Source::Default => "default",
+            Source::File => "file",
+            Source::Env => "env",
+            Source::Flag => "flag",
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("unknown configuration key `{0}`")]
+    UnknownKey(String),
+    #[error("invalid value for `{key}`: {reason}")]
+    BadValue { key: String, reason: String },
+    #[error("cannot read configuration file {path}: {reason}")]
+    File { path: String, reason: String },
+}
+
+/// A string that never shows in `Debug` or `Display`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"***\"" })
+    }
+}
+
+/// The effective configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// Empty means the SQLite file in the data directory.
+    pub database_url: Secret,
+    pub database_max_connections: u32,
+    /// Empty means `http://` + `listen`.
+    pub public_url: String,
+    /// Empty means the key file in the data directory, created on first start.
+    pub secret_key: Secret,
+    pub log: String,
+    pub http: HttpConfig,
+    pub auth: AuthConfig,
+    sources: Vec<(&'static str, Source)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub max_body_bytes: usize,
+    pub request_timeout_secs: u64,
+    pub trust_proxy_headers: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    pub allow_registration: bool,
+    pub session_ttl_hours: u64,
+    pub login_max_failures_per_account: i64,
+    pub login_max_failures_per_ip: i64,
+    pub login_window_secs: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./souk-data"),
+            database_url: Secret::default(),
+            database_max_connections: 16,
+            public_url: String::new(),
+            secret_key: Secret::default(),
+            log: "info".into(),
+            http: HttpConfig {
+                max_body_bytes: 2 * 1024 * 1024,
+                request_timeout_secs: 30,
+                trust_proxy_headers: false,
+            },
+            auth: AuthConfig {
+                allow_registration: true,
+                session_ttl_hours: 24 * 30,
+                login_max_failures_per_account: 5,
+                login_max_failures_per_ip: 30,
+                login_window_secs: 15 * 60,
+            },
+            sources: Vec::new(),
+        }
+    }
+}
+
+/// One configuration key: its dotted name (the TOML path), whether it is secret, a line of help,
+/// and how to set and show it.
+pub struct Key {
+    pub name: &'static str,
+    pub secret: bool,
+    pub help: &'static str,
+    set: fn(&mut Config, &str) -> Result<(), String>,
+    get: fn(&Config) -> String,
+}
+
+impl Key {
+    /// `http.max_body_bytes` is read from `SOUK_HTTP_MAX_BODY_BYTES`.
+    pub fn env_name(&self) -> String {
+        format!("SOUK_{}", self.name.replace('.', "_").to_ascii_uppercase())
+    }
+}
+
+fn parse<T: std::str::FromStr>(v: &str, what: &str) -> Result<T, String> {
+    v.trim()
+        .parse()
+        .map_err(|_| format!("expected {what}, got `{v}`"))
+}
+
+fn parse_bool(v: &str) -> Result<bool, String> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(format!("expected true or false, got `{v}`")),
+    }
+}
+
+fn positive<T: PartialOrd + Default>(v: T) -> Result<T, String> {
+    if v > T::default() {
+        Ok(v)
+    } else {
+        Err("must be greater than zero".into())
+    }
+}
+
+fn check_database_url(v: &str) -> Result<(), String> {
+    if v.is_empty()
+        || v.starts_with("sqlite:")
+        || v.starts_with("postgres://")
+        || v.starts_with("postgresql://")
+    {
+        Ok(())
+    } else {
+        Err("expected a sqlite://PATH or postgres://... URL".into())
+    }
+}
+
+fn check_public_url(v: &str) -> Result<(), String> {
+    if v.is_empty() {
+        return Ok(());
+    }
+    match url::Url::parse(v) {
+        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => Ok(()),
+        _ => Err(format!("expected an http:// or https:// URL, got `{v}`")),
+    }
+}
+
+fn check_log(v: &str) -> Result<(), String> {
+    v.parse::<tracing_subscriber_filter::Targets>()
+        .map(|_| ())
+        .map_err(|e| format!("bad log filter: {e}"))
+}
+
+/// The log filter syntax is tracing-subscriber's `Targets`; the server only needs to validate it.
+mod tracing_subscriber_filter {
+    /// `info`, `warn,souk_server=debug`, ...: a default level and per-target levels.
+    pub struct Targets;
+    impl std::str::FromStr for Targets {
+        type Err = String;
+        fn from_str(s: &str) -> Result<Self, String> {
+            const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+            for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                let level = part.rsplit_once('=').map_or(part, |(_, l)| l);
+                if !LEVELS.contains(&level.to_ascii_lowercase().as_str()) {
+                    return Err(format!(
+                        "`{level}` is not a level (trace, debug, info, warn, error, off)"
+                    ));
+                }
+            }
+            Ok(Targets)
+        }
+    }
+}
+
+/// Every key Souk reads, in the order `souk config` shows them.
+pub static KEYS: &[Key] = &[
+    Key {
+        name: "listen",
+        secret: false,
+        help: "address to serve HTTP on",
+        set: |c, v| {
+            c.listen = parse(v, "an address like 127.0.0.1:8080")?;
+            Ok(())
+        },
+        get: |c| c.listen.to_string(),
+    },
+    Key {
+        name: "data_dir",
+        secret: false,
+        help: "directory for the SQLite database, blobs, index and keys",
+        set: |c, v| {
+            if v.trim().is_empty() {
+                return Err("must not be empty".into());
+            }
+            c.data_dir = PathBuf::from(v);
+            Ok(())
+        },
+        get: |c| c.data_dir.display().to_string(),
+    },
+    Key {
+        name: "database_url",
+        secret: true,
+        help: "sqlite://PATH or postgres://USER:PASS@HOST/DB (default: DATA_DIR/souk.db)",
+        set: |c, v| {
+            check_database_url(v)?;
+            c.database_url = Secret::new(v);
+            Ok(())
+        },
+        get: |c| c.database_url.expose().to_owned(),
+    },
+    Key {
+        name: "database_max_connections",
+        secret: false,
+        help: "PostgreSQL connection pool size",
+        set: |c, v| {
+            c.database_max_connections = positive(parse(v, "a whole number")?)?;
+            Ok(())
+        },
+        get: |c| c.database_max_connections.to_string(),
+    },
+    Key {
+        name: "public_url",
+        secret: false,
+        help: "URL people reach Souk at; https makes cookies Secure",
+        set: |c, v| {
+            check_public_url(v)?;
+            c.public_url = v.trim_end_matches('/').to_owned();
+            Ok(())
+        },
+        get: |c| c.public_url.clone(),
+    },
+    Key {
+        name: "secret_key",
+        secret: true,
+        help: "server MAC key; set the same on every node (default: DATA_DIR/secret.key)",
+        set: |c, v| {
+            if !v.is_empty() && v.len() < 32 {
+                return Err("must be at least 32 characters".into());
+            }
+            c.secret_key = Secret::new(v);
+            Ok(())
+        },
+        get: |c| c.secret_key.expose().to_owned(),
+    },
+    Key {
+        name: "log",
+        secret: false,
+        help: "log filter, e.g. info or warn,souk_server=debug",
+        set: |c, v| {
+            check_log(v)?;
+            c.log = v.to_owned();
+            Ok(())
+        },
+        get: |c| c.log.clone(),
+    },
+    Key {
+        name: "http.max_body_bytes",
+        secret: false,
+        help: "largest request body accepted (413 past it)",
+        set: |c, v| {
+            c.http.max_body_bytes = positive(parse(v, "a number of bytes")?)?;
+            Ok(())
+        },
+        get: |c| c.http.max_body_bytes.to_string(),
+    },
+    Key {
+        name: "http.request_timeout_secs",
+        secret: false,
+        help: "time limit for one request",
+        set: |c, v| {
+            c.http.request_timeout_secs = positive(parse(v, "a number of seconds")?)?;
+            Ok(())
+        },
+        get: |c| c.http.request_timeout_secs.to_string(),
+    },
+    Key {
+        name: "http.trust_proxy_headers",
+        secret: false,
+        help: "take the client address from X-Forwarded-For",
+        set: |c, v| {
+            c.http.trust_proxy_headers = parse_bool(v)?;
+            Ok(())
+        },
+        get: |c| c.http.trust_proxy_headers.to_string(),
+    },
+    Key {
+        name: "auth.allow_registration",
+        secret: false,
+        help: "let anyone create an account",
+        set: |c, v| {
+            c.auth.allow_registration = parse_bool(v)?;
+            Ok(())
+        },
+        get: |c| c.auth.allow_registration.to_string(),
+    },
+    Key {
+        name: "auth.session_ttl_hours",
+        secret: false,
+        help: "how long a sign-in lasts",
+        set: |c, v| {
+            c.auth.session_ttl_hours = positive(parse(v, "a number of hours")?)?;
+            Ok(())
+        },
+        get: |c| c.auth.session_ttl_hours.to_string(),
+    },
+    Key {
+        name: "auth.login_max_failures_per_account",
+        secret: false,
+        help: "failed sign-ins per account per window before 429",
+        set: |c, v| {
+            c.auth.login_max_failures_per_account = positive(parse(v, "a whole number")?)?;
+            Ok(())
+        },
+        get: |c| c.auth.login_max_failures_per_account.to_string(),
+    },
+    Key {
+        name: "auth.login_max_failures_per_ip",
+        secret: false,
+        help: "failed sign-ins per client address per window before 429",
+        set: |c, v| {
+            c.auth.login_max_failures_per_ip = positive(parse(v, "a whole number")?)?;
+            Ok(())
+        },
+        get: |c| c.auth.login_max_failures_per_ip.to_string(),
+    },
+    Key {
+        name: "auth.login_window_secs",
+        secret: false,
+        help: "the sign-in throttling window",
+        set: |c, v| {
+            c.auth.login_window_secs = positive(parse(v, "a number of seconds")?)?;
+            Ok(())
+        },
+        get: |c| c.auth.login_window_secs.to_string(),
+    },
+];
+
+/// The layers a caller gathered: an explicit file, the environment and the flags.
+#[derive(Debug, Default, Clone)]
+pub struct Layers {
+    /// `--config FILE`; when absent, `DATA_DIR/souk.toml` is read if it exists.
+    pub file: Option<PathBuf>,
+    pub env: Vec<(String, String)>,
+    /// Flags as (key name, value), e.g. `("listen", "0.0.0.0:80")`.
+    pub flags: Vec<(&'static str, String)>,
+}
+
+impl Layers {
+    /// The process environment's `SOUK_*` variables.
+    pub fn with_process_env(mut self) -> Self {
+        self.env = std::env::vars()
+            .filter(|(k, _)| k.starts_with("SOUK_"))
+            .collect();
+        self
+    }
+}
+
+impl Config {
+    pub fn load(layers: &Layers) -> Result<Self, ConfigError> {
+        let mut cfg = Config::default();
+        // The data directory decides where the default file is, so look at it first from the
+        // higher layers.
+        let data_dir_override = layers
+            .flags
+            .iter()
+            .find(|(k, _)| *k == "data_dir")
+            .map(|(_, v)| v.clone())
+            .or_else(|| {
+                layers
+                    .env
+                    .iter()
+                    .find(|(k, _)| k == "SOUK_DATA_DIR")
+                    .map(|(_, v)| v.clone())
+            });
+        let file = match &layers.file {
+            Some(f) => Some(f.clone()),
+            None => {
+                let dir = data_dir_override
+                    .clone()
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| cfg.data_dir.clone());
+                Some(dir.join("souk.toml")).filter(|p| p.exists())
+            }
+        };
+        if let Some(path) = file {
+            cfg.apply_file(&path, layers.file.is_some())?;
+        }
+        for key in KEYS {
+            let env = key.env_name();
+            if let Some((_, v)) = layers.env.iter().find(|(k, _)| *k == env) {
+                cfg.set(key, v, Source::Env)?;
+            }
+        }
+        for (name, v) in &layers.flags {
+            let key = KEYS
+                .iter()
+                .find(|k| k.name == *name)
+                .ok_or_else(|| ConfigError::UnknownKey((*name).into()))?;
+            cfg.set(key, v, Source::Flag)?;
+        }
+        Ok(cfg)
+    }
+
+    fn set(&mut self, key: &Key, value: &str, source: Source) -> Result<(), ConfigError> {
+        (key.set)(self, value).map_err(|reason| ConfigError::BadValue {
+            key: key.name.into(),
+            reason,
+        })?;
+        self.sources.retain(|(k, _)| *k != key.name);
+        self.sources.push((key.name, source));
+        Ok(())
+    }
+
+    fn apply_file(&mut self, path: &Path, explicit: bool) -> Result<(), ConfigError> {
+        let file_err = |reason: String| ConfigError::File {
+            path: path.display().to_string(),
+            reason,
+        };
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(file_err(e.to_string())),
+        };
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| file_err(e.message().to_owned()))?;
+        let mut flat = Vec::new();
+        flatten("", &table, &mut flat);
+        for (name, value) in flat {
+            let key = KEYS
+                .iter()
+                .find(|k| k.name == name)
+                .ok_or(ConfigError::UnknownKey(name.clone()))?;
+            self.set(key, &value, Source::File)?;
+        }
+        Ok(())
+    }
+
+    pub fn source_of(&self, name: &str) -> Source {
+        self.sources
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map_or(Source::Default, |(_, s)| *s)
+    }
+
+    /// The database URL in force: the configured one, or the SQLite file in the data directory.
+    pub fn effective_database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("souk.db").display()
+            )
+        } else {
+            self.database_url.expose().to_owned()
+        }
+    }
+
+    pub fn effective_public_url(&self) -> String {
+        if self.public_url.is_empty() {
+            format!("http://{}", self.listen)
+        } else {
+            self.public_url.clone()
+        }
+    }
+
+    /// Cookies get `Secure` when people reach Souk over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.effective_public_url().starts_with("https://")
+    }
+
+    /// The effective configuration as TOML, secrets redacted, each value's source in a comment.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let mut section = "";
+        for key in KEYS {
+            let (sec, leaf) = key.name.split_once('.').unwrap_or(("", key.name));
+            if sec != section {
+                out.push_str(&format!("\n[{sec}]\n"));
+                section = sec;
+            }
+            let raw = (key.get)(self);
+            let shown = match key.name {
+                "database_url" if raw.is_empty() => redact_url(&self.effective_database_url()),
+                "database_url" => redact_url(&raw),
+                _ if key.secret && !raw.is_empty() => "***".into(),
+                "secret_key" => format!("(from {})", self.data_dir.join("secret.key").display()),
+                "public_url" if raw.is_empty() => self.effective_public_url(),
+                _ => raw,
+            };
+            let value = if shown.parse::<i64>().is_ok() || shown == "true" || shown == "false" {
+                shown
+            } else {
+                toml::Value::String(shown).to_string()
+            };
+            out.push_str(&format!(
+                "{leaf} = {value}  # {} ({})\n",
+                self.source_of(key.name),
+                key.env_name()
+            ));
+        }
+        out.trim_start().to_owned()
+    }
+}
+
+fn flatten(prefix: &str, table: &toml::Table, out: &mut Vec<(String, String)>) {
+    for (k, v) in table {
+        let name = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            toml::Value::Table(t) => flatten(&name, t, out),
+            toml::Value::String(s) => out.push((name, s.clone())),
+            other => out.push((name, other.to_string())),
+        }
+    }
+}
+
+/// Hides the password of a database URL: `postgres://souk:***@db/souk`.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => raw.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect()
+    }
+
+    #[test]
+    fn layers_override_in_order_and_record_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("souk.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\nlog = \"debug\"\n[auth]\nsession_ttl_hours = 2\n",
+        )
+        .unwrap();
+        let layers = Layers {
+            file: Some(file),
+            env: env(&[
+                ("SOUK_LOG", "warn"),
+                ("SOUK_AUTH_LOGIN_WINDOW_SECS", "60"),
+                ("SOUK_TEST_POSTGRES_URL", "x"),
+            ]),
+            flags: vec![("listen", "0.0.0.0:7000".into())],
+        };
+        let c = Config::load(&layers).unwrap();
+        assert_eq!(c.listen.to_string(), "0.0.0.0:7000");
+        assert_eq!(c.source_of("listen"), Source::Flag);
+        assert_eq!((c.log.as_str(), c.source_of("log")), ("warn", Source::Env));
+        assert_eq!(
+            (
+                c.auth.session_ttl_hours,
+                c.source_of("auth.session_ttl_hours")
+            ),
+            (2, Source::File)
+        );
+        assert_eq!(c.auth.login_window_secs, 60);
+        assert_eq!(c.source_of("data_dir"), Source::Default);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("souk.toml");
+        std::fs::write(&file, "[http]\nmax_body = 3\n").unwrap();
+        let err = Config::load(&Layers {
+            file: Some(file.clone()),
+            ..Layers::default()
+        })
+        .unwrap_err();
+        assert_eq!(err, ConfigError::UnknownKey("http.max_body".into()));
+        std::fs::write(&file, "listen = 8080\n").unwrap();
+        let err = Config::load(&Layers {
+            file: Some(file),
+            ..Layers::default()
+        })
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("invalid value for `listen`"),
+            "{err}"
+        );
+        let err = Config::load(&Layers {
+            env: env(&[("SOUK_HTTP_TRUST_PROXY_HEADERS", "maybe")]),
+            ..Layers::default()
+        })
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("`http.trust_proxy_headers`"),
+            "{err}"
+        );
+        let err = Config::load(&Layers {
+            env: env(&[("SOUK_DATABASE_URL", "mysql://x")]),
+            ..Layers::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("`database_url`"), "{err}");
+        let err = Config::load(&Layers {
+            env: env(&[("SOUK_LOG", "loud")]),
+            ..Layers::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("`log`"), "{err}");
+    }
+
+    #[test]
+    fn render_redacts_secrets() {
+        let layers = Layers {
+            env: env(&[
+                ("SOUK_DATABASE_URL", "postgres://souk:hunter2@db/souk"),
+                ("SOUK_SECRET_KEY", &"k".repeat(40)),
+            ]),
+            ..Layers::default()
+        };
+        let text = Config::load(&layers).unwrap().render();
+        assert!(
+            !text.contains("hunter2") && !text.contains(&"k".repeat(40)),
+            "{text}"
+        );
+        assert!(text.contains("postgres://souk:***@db/souk"), "{text}");
+        assert!(text.contains("secret_key = \"***\""), "{text}");
+        assert!(format!("{:?}", Config::load(&layers).unwrap()).contains("***"));
+    }
+}

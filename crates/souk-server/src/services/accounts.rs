@@ -1,0 +1,357 @@
+//! Accounts: registration, sign-in with throttling, sessions, personal API tokens, password
+//! changes, and resolving a presented bearer secret to the user and what it may do.
+
+use crate::config::AuthConfig;
+use crate::error::{AppError, AppResult};
+use souk_core::token::{display_prefix, hash_token};
+use souk_core::{Email, Password, PasswordHash, Role, Scope, Scopes, Timestamp, TokenKind};
+use souk_store::{ApiToken, DynStore, NewApiToken, NewSession, NewUser, Session, StoreError, User};
+
+#[derive(Clone)]
+pub struct Accounts {
+    store: DynStore,
+    config: AuthConfig,
+}
+
+/// Who is calling and with what credential.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user: User,
+    pub scopes: Scopes,
+    pub credential: Credential,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    Session(i64),
+    Token(i64),
+}
+
+impl Principal {
+    /// 403 unless the credential carries `scope`.
+    pub fn require_scope(&self, scope: Scope) -> AppResult<()> {
+        if self.scopes.contains(scope) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "this token lacks the `{}` scope",
+                scope.as_str()
+            )))
+        }
+    }
+
+    pub fn session_id(&self) -> Option<i64> {
+        match self.credential {
+            Credential::Session(id) => Some(id),
+            Credential::Token(_) => None,
+        }
+    }
+}
+
+/// Where a sign-in comes from, for throttling and the session list.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+const MAX_TOKEN_NAME: usize = 100;
+const MAX_DISPLAY_NAME: usize = 100;
+const MAX_TOKEN_DAYS: u32 = 3650;
+
+impl Accounts {
+    pub fn new(store: DynStore, config: AuthConfig) -> Self {
+        Self { store, config }
+    }
+
+    pub fn registration_open(&self) -> bool {
+        self.config.allow_registration
+    }
+
+    /// Creates a user with `role`. Validates everything before anything is stored.
+    pub async fn create_user(
+        &self,
+        email: &str,
+        password: &str,
+        display_name: Option<&str>,
+        role: Role,
+    ) -> AppResult<User> {
+        let email = Email::parse(email)?;
+        let password = Password::parse(password, Some(&email))?;
+        let display_name = clean_display_name(display_name.unwrap_or(email.local_part()))?;
+        let new = NewUser {
+            email,
+            display_name,
+            role,
+            password_hash: PasswordHash::new(&password),
+        };
+        Ok(self.store.create_user(&new, Timestamp::now()).await?)
+    }
+
+    /// Public sign-up: always the `user` role, refused when registration is closed.
+    pub async fn register(
+        &self,
+        email: &str,
+        password: &str,
+        display_name: Option<&str>,
+    ) -> AppResult<User> {
+        if !self.config.allow_registration {
+            return Err(AppError::Forbidden(
+                "registration is closed on this marketplace".into(),
+            ));
+        }
+        self.create_user(email, password, display_name, Role::User)
+            .await
+    }
+
+    /// Checks an email and password. A wrong password and an unknown address answer the same
+    /// error after the same argon2 work; after too many failures per account or per client
+    /// address within the window, answers 429 with the time until the oldest failure expires.
+    pub async fn authenticate(
+        &self,
+        email: &str,
+        password: &str,
+        client: &ClientInfo,
+    ) -> AppResult<User> {
+        let now = Timestamp::now();
+        let window_start = now.plus_secs(-self.config.login_window_secs);
+        let email_key = format!("email:{}", email.trim().to_ascii_lowercase());
+        let ip_key = format!("ip:{}", client.ip);
+        for (key, limit) in [
+            (&email_key, self.config.login_max_failures_per_account),
+            (&ip_key, self.config.login_max_failures_per_ip),
+        ] {
+            let (count, oldest) = self.store.login_failures_since(key, window_start).await?;
+            if count >= limit {
+                let until = oldest
+                    .unwrap_or(now)
+                    .plus_secs(self.config.login_window_secs);
+                let secs = (until.millis() - now.millis()).max(1000) / 1000;
+                return Err(AppError::TooManyRequests {
+                    retry_after_secs: secs as u64,
+                });
+            }
+        }
+        let user = match Email::parse(email) {
+            Ok(e) => match self.store.user_by_email(&e).await {
+                Ok(u) => Some(u),
+                Err(StoreError::NotFound) => None,
+                Err(e) => return Err(e.into()),
+            },
+            Err(_) => None,
+        };
+        let ok = match &user {
+            Some(u) => u.password_hash.verify(password),
+            None => {
+                PasswordHash::verify_dummy(password);
+                false
+            }
+        };
+        match (ok, user) {
+            (true, Some(user)) => {
+                self.store.clear_login_failures(&email_key).await?;
+                Ok(user)
+            }
+            _ => {
+                self.store.record_login_failure(&email_key, now).await?;
+                self.store.record_login_failure(&ip_key, now).await?;
+                Err(AppError::Unauthorized)
+            }
+        }
+    }
+
+    /// Starts a session; answers its secret (shown once) and the row.
+    pub async fn start_session(
+        &self,
+        user: &User,
+        client: &ClientInfo,
+    ) -> AppResult<(String, Session)> {
+        let secret = TokenKind::Session.generate();
+        let now = Timestamp::now();
+        let ttl_secs = i64::try_from(self.config.session_ttl_hours.saturating_mul(3600))
+            .unwrap_or(i64::MAX / 2000);
+        let new = NewSession {
+            user_id: user.id,
+            token_hash: hash_token(&secret),
+            expires_at: now.plus_secs(ttl_secs),
+            user_agent: client.user_agent.chars().take(300).collect(),
+            client_ip: client.ip.clone(),
+        };
+        let session = self.store.create_session(&new, now).await?;
+        Ok((secret, session))
+    }
+
+    pub async fn end_session(&self, session_id: i64) -> AppResult<()> {
+        Ok(self.store.delete_session(session_id).await?)
+    }
+
+    /// Resolves a presented secret. Unknown, malformed, expired and revoked all answer the same
+    /// 401: a caller learns nothing about which tokens exist.
+    pub async fn resolve(&self, secret: &str) -> AppResult<Principal> {
+        let now = Timestamp::now();
+        match TokenKind::of(secret) {
+            Some(TokenKind::Session) => match self
+                .store
+                .session_by_token_hash(&hash_token(secret), now)
+                .await
+            {
+                Ok((session, user)) => {
+                    // Writing last-seen on every request would make each read a write; once a
+                    // minute is enough to show activity.
+                    if now.millis() - session.last_seen_at.millis() > 60_000 {
+                        self.store.touch_session(session.id, now).await?;
+                    }
+                    Ok(Principal {
+                        user,
+                        scopes: Scopes::all(),
+                        credential: Credential::Session(session.id),
+                    })
+                }
+                Err(StoreError::NotFound) => Err(AppError::Unauthorized),
+                Err(e) => Err(e.into()),
+            },
+            Some(TokenKind::Personal) => {
+                match self.store.token_by_hash(&hash_token(secret)).await {
+                    Ok((token, user)) if token.is_live(now) => {
+                        if token
+                            .last_used_at
+                            .is_none_or(|t| now.millis() - t.millis() > 60_000)
+                        {
+                            self.store.touch_token(token.id, now).await?;
+                        }
+                        Ok(Principal {
+                            user,
+                            scopes: token.scopes,
+                            credential: Credential::Token(token.id),
+                        })
+                    }
+                    Ok(_) | Err(StoreError::NotFound) => Err(AppError::Unauthorized),
+                    Err(e) => Err(e.into()),
+                }
+            }
+            _ => Err(AppError::Unauthorized),
+        }
+    }
+
+    /// Creates a personal API token; answers the secret (shown once) and the row.
+    pub async fn create_token(
+        &self,
+        user: &User,
+        name: &str,
+        scopes: &[String],
+        expires_in_days: Option<u32>,
+    ) -> AppResult<(String, ApiToken)> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > MAX_TOKEN_NAME {
+            return Err(souk_core::ValidationError::new(
+                "name",
+                "invalid_name",
+                "must be 1 to 100 characters",
+            )
+            .into());
+        }
+        let scopes = Scopes::parse_list(scopes)?;
+        let expires_at = match expires_in_days {
+            None => None,
+            Some(d) if (1..=MAX_TOKEN_DAYS).contains(&d) => {
+                Some(Timestamp::now().plus_secs(i64::from(d) * 86_400))
+            }
+            Some(_) => {
+                return Err(souk_core::ValidationError::new(
+                    "expires_in_days",
+                    "invalid_expiry",
+                    "must be between 1 and 3650 days",
+                )
+                .into());
+            }
+        };
+        let secret = TokenKind::Personal.generate();
+        let new = NewApiToken {
+            user_id: user.id,
+            name: name.to_owned(),
+            token_hash: hash_token(&secret),
+            display_prefix: display_prefix(&secret),
+            scopes,
+            expires_at,
+        };
+        let token = self.store.create_token(&new, Timestamp::now()).await?;
+        Ok((secret, token))
+    }
+
+    pub async fn list_tokens(
+        &self,
+        user: &User,
+        before_id: Option<i64>,
+        limit: u32,
+    ) -> AppResult<Vec<ApiToken>> {
+        Ok(self.store.list_tokens(user.id, before_id, limit).await?)
+    }
+
+    pub async fn revoke_token(&self, user: &User, token_id: i64) -> AppResult<()> {
+        Ok(self
+            .store
+            .revoke_token(user.id, token_id, Timestamp::now())
+            .await?)
+    }
+
+    pub async fn update_display_name(&self, user: &User, name: &str) -> AppResult<User> {
+        let name = clean_display_name(name)?;
+        self.store
+            .update_display_name(user.id, &name, Timestamp::now())
+            .await?;
+        Ok(self.store.user_by_id(user.id).await?)
+    }
+
+    /// Changes the password after checking the current one, and ends every other session.
+    pub async fn change_password(
+        &self,
+        principal: &Principal,
+        current: &str,
+        new: &str,
+    ) -> AppResult<()> {
+        if !principal.user.password_hash.verify(current) {
+            return Err(souk_core::ValidationError::new(
+                "current_password",
+                "wrong_password",
+                "is not your current password",
+            )
+            .into());
+        }
+        let new = Password::parse(new, Some(&principal.user.email)).map_err(|e| {
+            souk_core::ValidationError {
+                field: "new_password",
+                ..e
+            }
+        })?;
+        let hash = PasswordHash::new(&new);
+        Ok(self
+            .store
+            .update_password(
+                principal.user.id,
+                &hash,
+                principal.session_id(),
+                Timestamp::now(),
+            )
+            .await?)
+    }
+
+    pub async fn sessions(&self, user: &User) -> AppResult<Vec<Session>> {
+        Ok(self.store.list_sessions(user.id, Timestamp::now()).await?)
+    }
+}
+
+fn clean_display_name(raw: &str) -> AppResult<String> {
+    let name = raw.trim();
+    if name.is_empty()
+        || name.chars().count() > MAX_DISPLAY_NAME
+        || name.chars().any(char::is_control)
+    {
+        return Err(souk_core::ValidationError::new(
+            "display_name",
+            "invalid_display_name",
+            "must be 1 to 100 printable characters",
+        )
+        .into());
+    }
+    Ok(name.to_owned())
+}

@@ -1,0 +1,5 @@
+//! Services hold the rules. Handlers (API and web alike) extract input, call a service and render
+//! what it answers; services know nothing of HTTP beyond returning [`crate::error::AppError`].
+
+pub mod accounts;
+pub mod idempotency;

@@ -1,0 +1,99 @@
+//! What every handler can reach: the store, the configuration, the server's keys and metrics.
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::services::accounts::Accounts;
+use souk_store::DynStore;
+use std::ops::Deref;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: DynStore,
+    pub config: Config,
+    pub keys: ServerKeys,
+    pub metrics: Metrics,
+    pub accounts: Accounts,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(store: DynStore, config: Config, keys: ServerKeys) -> Self {
+        let accounts = Accounts::new(store.clone(), config.auth.clone());
+        Self(Arc::new(Inner {
+            store,
+            config,
+            keys,
+            metrics: Metrics::new(),
+            accounts,
+        }))
+    }
+}
+
+/// The server's MAC key (CSRF tokens and anything else signed server-side). Taken from
+/// `secret_key` when configured, else from `DATA_DIR/secret.key`, created at first start with mode
+/// 0600. Several nodes must share it: set `SOUK_SECRET_KEY` on each.
+#[derive(Clone)]
+pub struct ServerKeys {
+    mac_key: [u8; 32],
+}
+
+impl ServerKeys {
+    pub fn from_secret(secret: &str) -> Self {
+        use sha2::Digest;
+        Self {
+            mac_key: sha2::Sha256::digest(secret.as_bytes()).into(),
+        }
+    }
+
+    pub fn load_or_create(config: &Config) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        if !config.secret_key.is_empty() {
+            return Ok(Self::from_secret(config.secret_key.expose()));
+        }
+        let path = config.data_dir.join("secret.key");
+        match std::fs::read_to_string(&path) {
+            Ok(s) if s.trim().len() >= 32 => Ok(Self::from_secret(s.trim())),
+            Ok(_) => anyhow::bail!(
+                "{} is too short: delete it to make a new one",
+                path.display()
+            ),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let secret = souk_core::secret::random_hex32();
+                write_private(&path, &secret)
+                    .with_context(|| format!("cannot create {}", path.display()))?;
+                Ok(Self::from_secret(&secret))
+            }
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+
+    /// HMAC-SHA256 of `data` under the server key, as hex.
+    pub fn mac_hex(&self, purpose: &str, data: &[u8]) -> String {
+        use hmac::Mac;
+        let mut mac =
+            hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.mac_key).expect("any key length");
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(data);
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    opts.open(path)?.write_all(contents.as_bytes())
+}

@@ -1,0 +1,272 @@
+//! The server-rendered web UI: layout, sign-in and sign-up, the account page with token
+//! management, the API reference, error pages and embedded assets.
+//!
+//! Convention: every page gets a [`WebContext`] from the [`context`] middleware, which issues the
+//! `souk_csrf` cookie and reads the one-shot flash message. Every form post carries `csrf_token`,
+//! an HMAC of that cookie under the server key, and is refused with 403 without it (signed
+//! double-submit, so an attacker who can plant a cookie still cannot forge the token).
+
+pub mod account;
+pub mod assets;
+pub mod auth;
+pub mod docs;
+pub mod pages;
+
+use crate::AppState;
+use crate::error::AppError;
+use crate::extract::{cookie, set_cookie};
+use crate::services::accounts::Principal;
+use askama::Template;
+use axum::Router;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+pub const SESSION_COOKIE: &str = "souk_session";
+const CSRF_COOKIE: &str = "souk_csrf";
+const FLASH_COOKIE: &str = "souk_flash";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/register", get(auth::register_page).post(auth::register))
+        .route("/logout", post(auth::logout))
+        .route("/account", get(account::page))
+        .route("/account/profile", post(account::update_profile))
+        .route("/account/password", post(account::change_password))
+        .route("/account/tokens", post(account::create_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/account/sessions/{id}/end", post(account::end_session))
+        .route("/api/docs", get(docs::page))
+        .route("/assets/{*path}", get(assets::serve))
+}
+
+/// A one-shot message shown on the next page.
+#[derive(Debug, Clone)]
+pub struct Flash {
+    /// `success`, `error` or `info`.
+    pub kind: String,
+    pub message: String,
+}
+
+impl Flash {
+    fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(format!("{}\n{}", self.kind, self.message))
+    }
+
+    fn decode(raw: &str) -> Option<Self> {
+        let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
+        let text = String::from_utf8(bytes).ok()?;
+        let (kind, message) = text.split_once('\n')?;
+        matches!(kind, "success" | "error" | "info").then(|| Flash {
+            kind: kind.into(),
+            message: message.chars().take(500).collect(),
+        })
+    }
+}
+
+/// Per-request facts every page needs.
+#[derive(Debug, Clone)]
+pub struct WebContext {
+    /// The token forms must echo in `csrf_token`.
+    pub csrf_token: String,
+    pub flash: Option<Flash>,
+    pub user: Option<Principal>,
+    pub secure_cookies: bool,
+}
+
+impl WebContext {
+    /// 403 unless `submitted` is this visitor's CSRF token.
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), PageError> {
+        if souk_core::secret::constant_time_eq(submitted.as_bytes(), self.csrf_token.as_bytes()) {
+            Ok(())
+        } else {
+            Err(PageError(AppError::Forbidden(
+                "the form expired or came from another site; reload the page and try again".into(),
+            )))
+        }
+    }
+
+    /// The signed-in user, or a redirect to the sign-in page.
+    pub fn require_user(&self) -> Result<&Principal, PageError> {
+        self.user
+            .as_ref()
+            .ok_or_else(|| PageError(AppError::Unauthorized))
+    }
+}
+
+impl FromRequestParts<AppState> for WebContext {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, PageError> {
+        parts
+            .extensions
+            .get::<WebContext>()
+            .cloned()
+            .ok_or_else(|| {
+                PageError(AppError::internal(anyhow::anyhow!(
+                    "web context middleware missing"
+                )))
+            })
+    }
+}
+
+/// Middleware for web routes: resolves the session cookie, issues the CSRF cookie, reads and
+/// clears the flash message.
+pub async fn context(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    let existing_csrf = cookie(headers, CSRF_COOKIE)
+        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_owned);
+    let flash = cookie(headers, FLASH_COOKIE).and_then(Flash::decode);
+    let user = match cookie(headers, SESSION_COOKIE) {
+        Some(secret) => state.accounts.resolve(secret).await.ok(),
+        None => None,
+    };
+    let csrf_cookie = existing_csrf
+        .clone()
+        .unwrap_or_else(souk_core::secret::random_hex32);
+    let secure = state.config.secure_cookies();
+    let ctx = WebContext {
+        csrf_token: state.keys.mac_hex("csrf", csrf_cookie.as_bytes()),
+        flash: flash.clone(),
+        user,
+        secure_cookies: secure,
+    };
+    req.extensions_mut().insert(ctx);
+    let mut resp = next.run(req).await;
+    if existing_csrf.is_none() {
+        append_cookie(
+            &mut resp,
+            &set_cookie(CSRF_COOKIE, &csrf_cookie, 400 * 86_400, secure),
+        );
+    }
+    let sets_flash = resp
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .any(|v| v.as_bytes().starts_with(FLASH_COOKIE.as_bytes()));
+    if flash.is_some() && !sets_flash {
+        append_cookie(&mut resp, &set_cookie(FLASH_COOKIE, "", 0, secure));
+    }
+    resp
+}
+
+pub fn append_cookie(resp: &mut Response, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+/// A redirect that shows `flash` on the page it leads to.
+pub fn redirect_with_flash(to: &str, kind: &str, message: &str, ctx: &WebContext) -> Response {
+    let mut resp = Redirect::to(to).into_response();
+    let flash = Flash {
+        kind: kind.into(),
+        message: message.into(),
+    };
+    append_cookie(
+        &mut resp,
+        &set_cookie(FLASH_COOKIE, &flash.encode(), 60, ctx.secure_cookies),
+    );
+    resp
+}
+
+/// What every page's layout shows.
+pub struct Layout {
+    pub title: String,
+    pub user_name: Option<String>,
+    pub user_role: Option<String>,
+    pub csrf_token: String,
+    pub flash: Option<Flash>,
+    pub nav: &'static str,
+}
+
+impl Layout {
+    pub fn new(title: impl Into<String>, nav: &'static str, ctx: &WebContext) -> Self {
+        Self {
+            title: title.into(),
+            user_name: ctx.user.as_ref().map(|p| p.user.display_name.clone()),
+            user_role: ctx.user.as_ref().map(|p| p.user.role.to_string()),
+            csrf_token: ctx.csrf_token.clone(),
+            flash: ctx.flash.clone(),
+            nav,
+        }
+    }
+}
+
+/// Renders a template as an HTML response.
+pub fn render<T: Template>(t: &T) -> Result<Response, PageError> {
+    t.render()
+        .map(|html| Html(html).into_response())
+        .map_err(|e| PageError(AppError::internal(e)))
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Layout,
+    status: u16,
+    heading: String,
+    message: String,
+}
+
+/// An error on a web page: an HTML page with the right status, or a redirect to sign in.
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        PageError(e)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let err = self.0;
+        err.log();
+        if matches!(err, AppError::Unauthorized) {
+            return Redirect::to("/login").into_response();
+        }
+        error_page(err.status(), &err.public_message())
+    }
+}
+
+/// A plain HTML error page, for errors and unknown pages.
+pub fn error_page(status: StatusCode, message: &str) -> Response {
+    let heading = match status {
+        StatusCode::NOT_FOUND => "Page not found",
+        StatusCode::FORBIDDEN => "Not allowed",
+        StatusCode::TOO_MANY_REQUESTS => "Slow down",
+        s if s.is_server_error() => "Something went wrong",
+        _ => "That did not work",
+    };
+    let message = if status.is_server_error() {
+        "We could not finish that request. Try again in a moment."
+    } else {
+        message
+    };
+    let page = ErrorPage {
+        layout: Layout {
+            title: heading.into(),
+            user_name: None,
+            user_role: None,
+            csrf_token: String::new(),
+            flash: None,
+            nav: "",
+        },
+        status: status.as_u16(),
+        heading: heading.into(),
+        message: message.into(),
+    };
+    let html = page
+        .render()
+        .unwrap_or_else(|_| format!("<h1>{}</h1>", status.as_u16()));
+    (status, Html(html)).into_response()
+}
