@@ -95,6 +95,7 @@ pub fn app(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
             AppError::internal(anyhow::anyhow!("a handler panicked")).into_response()
         }))
+        .layer(axum::middleware::from_fn(envelope_bare_errors))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             TraceLayer::new_for_http()
@@ -110,6 +111,25 @@ pub fn app(state: AppState) -> Router {
 
 fn wants_json(path: &str) -> bool {
     path.starts_with("/api/") && path != "/api/docs"
+}
+
+/// Layers below the handlers (the timeout, the panic catcher) answer errors with an empty body;
+/// under `/api` those become the error envelope like every other error.
+async fn envelope_bare_errors(req: Request, next: axum::middleware::Next) -> Response {
+    let api = wants_json(req.uri().path());
+    let resp = next.run(req).await;
+    let bare = resp.headers().get(header::CONTENT_TYPE).is_none();
+    if !api || !bare || !(resp.status().is_client_error() || resp.status().is_server_error()) {
+        return resp;
+    }
+    let status = resp.status();
+    let message = status
+        .canonical_reason()
+        .unwrap_or("error")
+        .to_ascii_lowercase();
+    let code = message.replace(' ', "_");
+    let body = serde_json::json!({ "error": { "code": code, "message": message } });
+    (status, axum::Json(body)).into_response()
 }
 
 async fn not_found(uri: axum::http::Uri) -> Response {

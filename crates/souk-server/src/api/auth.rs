@@ -120,12 +120,17 @@ pub async fn me(ApiUser(p): ApiUser) -> Json<UserView> {
 
 /// Change the signed-in user's display name.
 #[utoipa::path(patch, path = "/api/v1/me", tag = "account", security(("bearer" = [])), request_body = UpdateMeRequest,
-    responses((status = 200, body = UserView), (status = 422, body = ErrorEnvelope)))]
+    responses(
+        (status = 200, body = UserView),
+        (status = 403, description = "Called with a personal API token rather than a session", body = ErrorEnvelope),
+        (status = 422, body = ErrorEnvelope),
+    ))]
 pub async fn update_me(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
     ApiJson(req): ApiJson<UpdateMeRequest>,
 ) -> AppResult<Json<UserView>> {
+    p.require_session()?;
     let user = state
         .accounts
         .update_display_name(&p.user, &req.display_name)
@@ -138,6 +143,7 @@ pub async fn update_me(
     request_body = ChangePasswordRequest,
     responses(
         (status = 204, description = "Changed"),
+        (status = 403, description = "Called with a personal API token rather than a session", body = ErrorEnvelope),
         (status = 422, description = "Wrong current password or weak new one", body = ErrorEnvelope),
     ))]
 pub async fn change_password(

@@ -56,7 +56,7 @@ impl From<&ApiToken> for TokenView {
     }
 }
 
-/// A page of a list. Pass `next_cursor` back as `cursor` for the next page; it is absent on the
+/// A page of a list. Pass `next_cursor` back as `cursor` for the next page; it is `null` on the
 /// last page.
 #[derive(Serialize, ToSchema)]
 pub struct TokenPage {

@@ -40,6 +40,17 @@ impl Principal {
         }
     }
 
+    /// 403 unless the caller signed in with a password: account settings are not for API tokens,
+    /// so a leaked token cannot take over the account.
+    pub fn require_session(&self) -> AppResult<()> {
+        match self.credential {
+            Credential::Session(_) => Ok(()),
+            Credential::Token(_) => Err(AppError::Forbidden(
+                "account settings need a signed-in session, not an API token".into(),
+            )),
+        }
+    }
+
     pub fn session_id(&self) -> Option<i64> {
         match self.credential {
             Credential::Session(id) => Some(id),
@@ -309,11 +320,12 @@ impl Accounts {
         current: &str,
         new: &str,
     ) -> AppResult<()> {
+        principal.require_session()?;
         if !principal.user.password_hash.verify(current) {
             return Err(souk_core::ValidationError::new(
                 "current_password",
                 "wrong_password",
-                "is not your current password",
+                "is wrong",
             )
             .into());
         }

@@ -1,0 +1,448 @@
+//! Browser test: drives headless Chromium through chromedriver over the W3C WebDriver HTTP
+//! protocol to check that the server-rendered pages work as a person would use them (forms,
+//! cookies, redirects), which the plain HTTP tests cannot see.
+//!
+//! The WebDriver client is hand-written on top of `reqwest` and covers only what the test needs.
+//! Without chromedriver the test is skipped, unless `SOUK_TEST_REQUIRE_ALL` is set.
+//! `SOUK_TEST_CHROMEDRIVER` and `SOUK_TEST_CHROMIUM` override where the binaries are looked for.
+
+use crate::{PASSWORD, TestApp};
+use anyhow::{Context, anyhow, bail};
+use serde_json::{Value, json};
+use std::future::Future;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The key under which W3C WebDriver returns an element reference.
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// Page loads are polled for, rather than slept through: 50 × 100 ms.
+const POLL_ATTEMPTS: u32 = 50;
+const POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+/// A running chromedriver, killed when dropped so that a failing test does not leak it.
+struct Chromedriver {
+    child: Child,
+    base: String,
+    log: PathBuf,
+}
+
+impl Chromedriver {
+    /// Starts chromedriver on a free port and waits (at most ~10 s) until it reports ready.
+    async fn start(binary: &Path, log_dir: &Path) -> anyhow::Result<Self> {
+        // Asking the OS for a free port and releasing it races only with other processes
+        // grabbing the same port in the next few milliseconds, which is acceptable for a test.
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .context("finding a free port for chromedriver")?
+            .port();
+        let log = log_dir.join("chromedriver.log");
+        let child = Command::new(binary)
+            .arg(format!("--port={port}"))
+            .arg(format!("--log-path={}", log.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        let mut driver = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            log,
+        };
+
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .build()?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = driver.child.try_wait()? {
+                bail!(
+                    "chromedriver exited early with {status}{}",
+                    driver.log_tail()
+                );
+            }
+            let ready = match http.get(format!("{}/status", driver.base)).send().await {
+                Ok(resp) => resp
+                    .json::<Value>()
+                    .await
+                    .is_ok_and(|v| v["value"]["ready"] == true),
+                Err(_) => false,
+            };
+            if ready {
+                return Ok(driver);
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "chromedriver did not report ready within 10 s{}",
+                    driver.log_tail()
+                );
+            }
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
+    }
+
+    /// The end of chromedriver's log, to make a failure explain itself.
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(30)..].join("\n");
+        if tail.is_empty() {
+            String::new()
+        } else {
+            format!("\nchromedriver log:\n{tail}")
+        }
+    }
+}
+
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One WebDriver session: a browser window the test drives.
+struct Browser {
+    http: reqwest::Client,
+    session: String,
+}
+
+impl Browser {
+    /// Opens a headless Chromium session on `driver`, with its profile in `profile_dir`.
+    async fn open(
+        driver: &Chromedriver,
+        chromium: &str,
+        profile_dir: &Path,
+    ) -> anyhow::Result<Self> {
+        // Generous, because starting the browser is the slow part; still bounded so that a
+        // wedged driver fails the test instead of hanging it.
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()?;
+        let caps = json!({ "capabilities": { "alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless=new",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    format!("--user-data-dir={}", profile_dir.display()),
+                ],
+            },
+        }}});
+        let url = format!("{}/session", driver.base);
+        let value = answer(http.post(&url).json(&caps).send().await, "POST /session")
+            .await
+            .map_err(|e| anyhow!("{e}{}", driver.log_tail()))?;
+        let session = value["sessionId"]
+            .as_str()
+            .ok_or_else(|| anyhow!("new session answered no sessionId: {value}"))?
+            .to_owned();
+        Ok(Self {
+            http,
+            session: format!("{url}/{session}"),
+        })
+    }
+
+    async fn get(&self, path: &str) -> anyhow::Result<Value> {
+        answer(
+            self.http
+                .get(format!("{}{path}", self.session))
+                .send()
+                .await,
+            path,
+        )
+        .await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        answer(
+            self.http
+                .post(format!("{}{path}", self.session))
+                .json(&body)
+                .send()
+                .await,
+            path,
+        )
+        .await
+    }
+
+    async fn navigate(&self, url: &str) -> anyhow::Result<()> {
+        self.post("/url", json!({ "url": url })).await.map(drop)
+    }
+
+    async fn current_url(&self) -> anyhow::Result<String> {
+        let v = self.get("/url").await?;
+        v.as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow!("GET /url answered {v}"))
+    }
+
+    /// The element matching `css` on the current page, failing at once if there is none.
+    async fn find(&self, css: &str) -> anyhow::Result<String> {
+        let v = self
+            .post("/element", json!({ "using": "css selector", "value": css }))
+            .await?;
+        v[ELEMENT_KEY]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow!("finding {css:?} answered {v}"))
+    }
+
+    async fn send_keys(&self, element: &str, text: &str) -> anyhow::Result<()> {
+        self.post(
+            &format!("/element/{element}/value"),
+            json!({ "text": text }),
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn click(&self, element: &str) -> anyhow::Result<()> {
+        self.post(&format!("/element/{element}/click"), json!({}))
+            .await
+            .map(drop)
+    }
+
+    async fn text(&self, element: &str) -> anyhow::Result<String> {
+        let v = self.get(&format!("/element/{element}/text")).await?;
+        v.as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow!("element text answered {v}"))
+    }
+
+    async fn is_selected(&self, element: &str) -> anyhow::Result<bool> {
+        let v = self.get(&format!("/element/{element}/selected")).await?;
+        v.as_bool()
+            .ok_or_else(|| anyhow!("element selected answered {v}"))
+    }
+
+    async fn delete(self) -> anyhow::Result<()> {
+        answer(
+            self.http.delete(&self.session).send().await,
+            "DELETE /session",
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Types `text` into the field matching `css`, once the page shows it.
+    async fn fill(&self, css: &str, text: &str) -> anyhow::Result<()> {
+        let el = self.wait_for(css).await?;
+        self.send_keys(&el, text)
+            .await
+            .with_context(|| format!("typing into {css:?}"))
+    }
+
+    /// Clicks the element matching `css`, once the page shows it.
+    async fn click_on(&self, css: &str) -> anyhow::Result<()> {
+        let el = self.wait_for(css).await?;
+        self.click(&el)
+            .await
+            .with_context(|| format!("clicking {css:?}"))
+    }
+
+    /// Polls `probe` until it answers `Some`, for as long as a page load may reasonably take.
+    /// A probe error (no such element yet, or a stale one while the page is being replaced)
+    /// counts as "not yet".
+    async fn wait_until<T, F, Fut>(&self, expected: &str, mut probe: F) -> anyhow::Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = anyhow::Result<Option<T>>>,
+    {
+        let mut last = String::from("none");
+        for _ in 0..POLL_ATTEMPTS {
+            match probe().await {
+                Ok(Some(v)) => return Ok(v),
+                Ok(None) => {}
+                Err(e) => last = format!("{e:#}"),
+            }
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
+        let url = self
+            .current_url()
+            .await
+            .unwrap_or_else(|e| format!("<unknown: {e:#}>"));
+        bail!(
+            "expected {expected} within 5 s, but the browser is at {url} (last probe error: {last})"
+        )
+    }
+
+    /// Waits for an element matching `css` and answers its reference.
+    async fn wait_for(&self, css: &str) -> anyhow::Result<String> {
+        self.wait_until(&format!("an element {css:?}"), || async {
+            self.find(css).await.map(Some)
+        })
+        .await
+    }
+
+    /// Waits for an element matching `css` and answers its text.
+    async fn wait_text(&self, css: &str) -> anyhow::Result<String> {
+        self.wait_until(&format!("an element {css:?}"), || async {
+            let el = self.find(css).await?;
+            self.text(&el).await.map(Some)
+        })
+        .await
+    }
+
+    /// Waits until the browser is at `path` on `app`, ignoring any query string.
+    async fn wait_path(&self, app: &TestApp, path: &str) -> anyhow::Result<()> {
+        let want = app.url(path);
+        self.wait_until(&format!("to be at {want}"), || async {
+            let url = self.current_url().await?;
+            Ok((url.split(['?', '#']).next() == Some(want.as_str())).then_some(()))
+        })
+        .await
+    }
+}
+
+/// Reads a WebDriver answer: `value` on success, the driver's `error` and `message` otherwise.
+async fn answer(
+    sent: Result<reqwest::Response, reqwest::Error>,
+    what: &str,
+) -> anyhow::Result<Value> {
+    let resp = sent.with_context(|| format!("WebDriver {what}"))?;
+    let status = resp.status();
+    let body: Value = resp
+        .json()
+        .await
+        .with_context(|| format!("WebDriver {what}: answer is not JSON"))?;
+    let value = body.get("value").cloned().unwrap_or(Value::Null);
+    if !status.is_success() {
+        bail!(
+            "WebDriver {what} failed with {status}: {} ({})",
+            value["error"].as_str().unwrap_or("unknown error"),
+            value["message"].as_str().unwrap_or_default()
+        );
+    }
+    Ok(value)
+}
+
+/// The chromedriver to use, or `None` when none is installed.
+fn find_chromedriver() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("SOUK_TEST_CHROMEDRIVER") {
+        let path = PathBuf::from(path);
+        // An explicit path that is wrong is a broken setup, not a missing tool: say so.
+        assert!(
+            path.is_file(),
+            "SOUK_TEST_CHROMEDRIVER={} does not exist",
+            path.display()
+        );
+        return Some(path);
+    }
+    let default = PathBuf::from("/usr/bin/chromedriver");
+    default.is_file().then_some(default)
+}
+
+#[tokio::test]
+async fn browser_registers_signs_in_creates_a_token_and_signs_out() {
+    let Some(chromedriver) = find_chromedriver() else {
+        assert!(
+            std::env::var_os("SOUK_TEST_REQUIRE_ALL").is_none(),
+            "SOUK_TEST_REQUIRE_ALL is set but chromedriver is not installed \
+             (install chromium-driver or set SOUK_TEST_CHROMEDRIVER)"
+        );
+        eprintln!("skipped: chromedriver not installed");
+        return;
+    };
+    let chromium =
+        std::env::var("SOUK_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let scratch = tempfile::tempdir().expect("a temporary directory for the browser profile");
+    let app = TestApp::spawn().await;
+    let driver = Chromedriver::start(&chromedriver, scratch.path())
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    let profile = scratch.path().join("profile");
+    let browser = Browser::open(&driver, &chromium, &profile)
+        .await
+        .unwrap_or_else(|e| panic!("opening a Chromium session: {e:#}"));
+
+    // The session is deleted whatever happens, so steps answer errors instead of panicking.
+    let outcome = journey(&app, &browser).await;
+    let deleted = browser.delete().await;
+    if let Err(e) = outcome {
+        panic!("{e:#}");
+    }
+    deleted.expect("deleting the WebDriver session");
+}
+
+/// What a new user does: sign up, sign out, sign in, create a token, sign out.
+async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
+    let email = "browser@example.com";
+
+    b.navigate(&app.url("/register")).await?;
+    b.fill("#email", email).await?;
+    b.fill("#display_name", "Browser Tester").await?;
+    b.fill("#password", PASSWORD).await?;
+    b.click_on("#create-account").await?;
+    b.wait_path(app, "/account")
+        .await
+        .context("after creating an account")?;
+    let shown = b.wait_text("#account-email").await?;
+    anyhow::ensure!(
+        shown == email,
+        "the account page shows {shown:?}, expected {email:?}"
+    );
+
+    sign_out(app, b).await.context("first sign-out")?;
+
+    b.navigate(&app.url("/login")).await?;
+    b.fill("#email", email).await?;
+    b.fill("#password", PASSWORD).await?;
+    b.click_on("#sign-in").await?;
+    b.wait_path(app, "/account")
+        .await
+        .context("after signing in")?;
+    let shown = b.wait_text("#account-email").await?;
+    anyhow::ensure!(
+        shown == email,
+        "after sign-in the account page shows {shown:?}"
+    );
+
+    b.fill("#token-name", "ci-browser").await?;
+    let read = b.find("#scope-read").await?;
+    anyhow::ensure!(
+        b.is_selected(&read).await?,
+        "#scope-read should be ticked by default"
+    );
+    b.click_on("#scope-publish").await?;
+    b.click_on("#create-token").await?;
+    let secret = b
+        .wait_text("code#new-token")
+        .await
+        .context("after creating a token")?;
+    anyhow::ensure!(
+        secret.starts_with("souk_pat_"),
+        "#new-token shows {secret:?}, expected a souk_pat_ token"
+    );
+    let table = b.wait_text("#tokens").await?;
+    anyhow::ensure!(
+        table.contains("ci-browser") && table.contains("publish"),
+        "the #tokens table should list ci-browser with the publish scope, but reads:\n{table}"
+    );
+
+    sign_out(app, b).await.context("second sign-out")?;
+    b.navigate(&app.url("/account")).await?;
+    b.wait_path(app, "/login")
+        .await
+        .context("visiting /account after signing out")?;
+    Ok(())
+}
+
+/// Clicks "Sign out" and waits for the signed-out navigation to appear.
+async fn sign_out(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
+    b.click_on("#logout").await?;
+    b.wait_path(app, "/").await?;
+    b.wait_text(r#"a[href="/login"]"#).await?;
+    Ok(())
+}

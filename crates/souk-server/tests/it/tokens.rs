@@ -1,0 +1,226 @@
+//! Personal API tokens: creation (secret shown once), scopes enforced, listing with cursor
+//! pagination, revocation, and the bad inputs of each.
+
+use crate::{TestApp, envelope};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn create(app: &TestApp, bearer: &str, body: Value) -> reqwest::Response {
+    app.post("/api/v1/tokens")
+        .bearer_auth(bearer)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn create_use_and_list_tokens() {
+    let app = TestApp::spawn().await;
+    let session = app.signed_up("tok@example.com").await;
+    let resp = create(
+        &app,
+        &session,
+        json!({"name": "ci", "scopes": ["read", "publish"], "expires_in_days": 30}),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let created: Value = resp.json().await.unwrap();
+    let secret = created["token"].as_str().unwrap();
+    assert!(secret.starts_with("souk_pat_") && secret.len() == 9 + 64);
+    assert_eq!(created["scopes"], json!(["read", "publish"]));
+    assert!(created["expires_at"].as_str().is_some());
+    // The token works as a bearer credential and is listed without its secret.
+    let me: Value = app
+        .get("/api/v1/me")
+        .bearer_auth(secret)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email"], "tok@example.com");
+    let list: Value = app
+        .get("/api/v1/tokens")
+        .bearer_auth(secret)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"][0]["name"], "ci");
+    assert!(list["items"][0]["last_used_at"].as_str().is_some());
+    assert!(!list.to_string().contains(secret));
+    assert_eq!(list["next_cursor"], Value::Null);
+}
+
+#[tokio::test]
+async fn the_store_keeps_only_a_hash() {
+    let app = TestApp::spawn().await;
+    let session = app.signed_up("hash@example.com").await;
+    let created: Value = create(&app, &session, json!({"name": "x", "scopes": ["read"]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let secret = created["token"].as_str().unwrap();
+    let (row, _) = app
+        .store
+        .token_by_hash(&souk_core::token::hash_token(secret))
+        .await
+        .unwrap();
+    assert_eq!(row.display_prefix, &secret[..16]);
+    assert!(app.store.token_by_hash(secret).await.is_err());
+}
+
+#[tokio::test]
+async fn a_token_without_the_needed_scope_is_403() {
+    let app = TestApp::spawn().await;
+    let session = app.signed_up("scope@example.com").await;
+    let publish_only: Value = create(&app, &session, json!({"name": "p", "scopes": ["publish"]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let secret = publish_only["token"].as_str().unwrap();
+    let (code, _) = envelope(
+        app.get("/api/v1/tokens")
+            .bearer_auth(secret)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_eq!(code, "forbidden");
+    // Nor can it mint a token wider than itself.
+    let resp = create(&app, secret, json!({"name": "wider", "scopes": ["read"]})).await;
+    envelope(resp, StatusCode::FORBIDDEN).await;
+    let list: Value = app
+        .get("/api/v1/tokens")
+        .bearer_auth(&session)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn bad_token_requests_are_422_and_store_nothing() {
+    let app = TestApp::spawn().await;
+    let session = app.signed_up("bad@example.com").await;
+    for (body, field) in [
+        (json!({"name": "x", "scopes": ["root"]}), "scopes"),
+        (json!({"name": "x", "scopes": []}), "scopes"),
+        (json!({"name": " ", "scopes": ["read"]}), "name"),
+        (json!({"name": "x".repeat(101), "scopes": ["read"]}), "name"),
+        (
+            json!({"name": "x", "scopes": ["read"], "expires_in_days": 0}),
+            "expires_in_days",
+        ),
+        (
+            json!({"name": "x", "scopes": ["read"], "expires_in_days": 4000}),
+            "expires_in_days",
+        ),
+    ] {
+        let (_, details) = envelope(
+            create(&app, &session, body.clone()).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(details["field"], field, "{body}");
+    }
+    let list: Value = app
+        .get("/api/v1/tokens")
+        .bearer_auth(&session)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"], json!([]));
+}
+
+#[tokio::test]
+async fn pages_follow_the_cursor_and_a_tampered_cursor_is_400() {
+    let app = TestApp::spawn().await;
+    let session = app.signed_up("pages@example.com").await;
+    for i in 0..5 {
+        create(
+            &app,
+            &session,
+            json!({"name": format!("t{i}"), "scopes": ["read"]}),
+        )
+        .await;
+    }
+    let mut names = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/tokens?limit=2&cursor={c}"),
+            None => "/api/v1/tokens?limit=2".into(),
+        };
+        let page: Value = app
+            .get(&path)
+            .bearer_auth(&session)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        names.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["name"].as_str().unwrap().to_owned()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(names, ["t4", "t3", "t2", "t1", "t0"]);
+    let resp = app
+        .get("/api/v1/tokens?cursor=%7Bnot-ours%7D")
+        .bearer_auth(&session)
+        .send()
+        .await
+        .unwrap();
+    let (code, _) = envelope(resp, StatusCode::BAD_REQUEST).await;
+    assert_eq!(code, "invalid_cursor");
+}
+
+#[tokio::test]
+async fn another_users_token_cannot_be_revoked_and_answers_404() {
+    let app = TestApp::spawn().await;
+    let alice = app.signed_up("alice@example.com").await;
+    let mallory = app.signed_up("mallory@example.com").await;
+    let created: Value = create(&app, &alice, json!({"name": "a", "scopes": ["read"]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let resp = app
+        .client
+        .delete(app.url(&format!("/api/v1/tokens/{}", created["id"])))
+        .bearer_auth(&mallory)
+        .send()
+        .await
+        .unwrap();
+    envelope(resp, StatusCode::NOT_FOUND).await;
+    let me = app
+        .get("/api/v1/me")
+        .bearer_auth(created["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+}
