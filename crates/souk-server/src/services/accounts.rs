@@ -6,11 +6,17 @@ use crate::error::{AppError, AppResult};
 use souk_core::token::{display_prefix, hash_token};
 use souk_core::{Email, Password, PasswordHash, Role, Scope, Scopes, Timestamp, TokenKind};
 use souk_store::{ApiToken, DynStore, NewApiToken, NewSession, NewUser, Session, StoreError, User};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
 
 #[derive(Clone)]
 pub struct Accounts {
     store: DynStore,
     config: AuthConfig,
+    /// argon2 takes tens of milliseconds of CPU and 19 MiB per hash: it runs on the blocking pool
+    /// (never on the async workers, which would stall every other request) and at most one per
+    /// core at a time, so a flood of sign-ins queues instead of exhausting memory.
+    hashing: Arc<Semaphore>,
 }
 
 /// Who is calling and with what credential.
@@ -72,7 +78,23 @@ const MAX_TOKEN_DAYS: u32 = 3650;
 
 impl Accounts {
     pub fn new(store: DynStore, config: AuthConfig) -> Self {
-        Self { store, config }
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self {
+            store,
+            config,
+            hashing: Arc::new(Semaphore::new(cores)),
+        }
+    }
+
+    /// Runs password work off the async workers, a bounded number at a time.
+    async fn hash_work<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> AppResult<T> {
+        let _permit = self.hashing.acquire().await.map_err(AppError::internal)?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(AppError::internal)
     }
 
     pub fn registration_open(&self) -> bool {
@@ -151,13 +173,17 @@ impl Accounts {
             },
             Err(_) => None,
         };
-        let ok = match &user {
-            Some(u) => u.password_hash.verify(password),
-            None => {
-                PasswordHash::verify_dummy(password);
-                false
-            }
-        };
+        let candidate = password.to_owned();
+        let stored = user.as_ref().map(|u| u.password_hash.clone());
+        let ok = self
+            .hash_work(move || match stored {
+                Some(hash) => hash.verify(&candidate),
+                None => {
+                    PasswordHash::verify_dummy(&candidate);
+                    false
+                }
+            })
+            .await?;
         match (ok, user) {
             (true, Some(user)) => {
                 self.store.clear_login_failures(&email_key).await?;
@@ -321,7 +347,8 @@ impl Accounts {
         new: &str,
     ) -> AppResult<()> {
         principal.require_session()?;
-        if !principal.user.password_hash.verify(current) {
+        let (stored, candidate) = (principal.user.password_hash.clone(), current.to_owned());
+        if !self.hash_work(move || stored.verify(&candidate)).await? {
             return Err(souk_core::ValidationError::new(
                 "current_password",
                 "wrong_password",
@@ -335,7 +362,7 @@ impl Accounts {
                 ..e
             }
         })?;
-        let hash = PasswordHash::new(&new);
+        let hash = self.hash_work(move || PasswordHash::new(&new)).await?;
         Ok(self
             .store
             .update_password(
