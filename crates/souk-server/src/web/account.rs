@@ -3,7 +3,7 @@
 use super::auth::CsrfForm;
 use super::{Layout, PageError, WebContext, redirect_with_flash, render};
 use crate::AppState;
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
@@ -146,6 +146,19 @@ async fn with_error(
     }
 }
 
+/// Back to the account page with `message` on success, or the page again with the problem shown.
+async fn saved<T>(
+    state: &AppState,
+    ctx: &WebContext,
+    result: AppResult<T>,
+    message: &str,
+) -> Result<Response, PageError> {
+    match result {
+        Ok(_) => Ok(redirect_with_flash("/account", "success", message, ctx)),
+        Err(e) => with_error(state, ctx, e).await,
+    }
+}
+
 pub async fn update_profile(
     State(state): State<AppState>,
     ctx: WebContext,
@@ -153,19 +166,11 @@ pub async fn update_profile(
 ) -> Result<Response, PageError> {
     ctx.check_csrf(&form.csrf_token)?;
     let p = ctx.require_user()?;
-    match state
+    let result = state
         .accounts
         .update_display_name(&p.user, &form.display_name)
-        .await
-    {
-        Ok(_) => Ok(redirect_with_flash(
-            "/account",
-            "success",
-            "Profile saved.",
-            &ctx,
-        )),
-        Err(e) => with_error(&state, &ctx, e).await,
-    }
+        .await;
+    saved(&state, &ctx, result, "Profile saved.").await
 }
 
 pub async fn change_password(
@@ -175,19 +180,17 @@ pub async fn change_password(
 ) -> Result<Response, PageError> {
     ctx.check_csrf(&form.csrf_token)?;
     let p = ctx.require_user()?;
-    match state
+    let result = state
         .accounts
         .change_password(p, &form.current_password, &form.new_password)
-        .await
-    {
-        Ok(()) => Ok(redirect_with_flash(
-            "/account",
-            "success",
-            "Password changed. Your other sessions were signed out.",
-            &ctx,
-        )),
-        Err(e) => with_error(&state, &ctx, e).await,
-    }
+        .await;
+    saved(
+        &state,
+        &ctx,
+        result,
+        "Password changed. Your other sessions were signed out.",
+    )
+    .await
 }
 
 pub async fn create_token(
