@@ -44,7 +44,12 @@ pub fn router() -> Router<AppState> {
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route("/account/sessions/{id}/end", post(account::end_session))
         .route("/api/docs", get(docs::page))
-        .route("/assets/{*path}", get(assets::serve))
+}
+
+/// Embedded assets: kept out of [`router`] so that fetching a stylesheet neither looks up a
+/// session nor sets a CSRF cookie.
+pub fn assets_router() -> Router<AppState> {
+    Router::new().route("/assets/{*path}", get(assets::serve))
 }
 
 /// A one-shot message shown on the next page.

@@ -22,15 +22,7 @@ async fn register_login_and_me() {
     );
     let token = app.login("ADA@example.com", PASSWORD).await;
     assert!(token.starts_with("souk_ses_"));
-    let me: Value = app
-        .get("/api/v1/me")
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_json("/api/v1/me", &token).await;
     assert_eq!(me["email"], "ada@example.com");
     assert_eq!(me["role"], "user");
     assert_eq!(me["display_name"], "Ada");
@@ -42,15 +34,7 @@ async fn runs_on_postgres_too() {
         return;
     };
     let token = app.signed_up("pg@example.com").await;
-    let me: Value = app
-        .get("/api/v1/me")
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_json("/api/v1/me", &token).await;
     assert_eq!(me["email"], "pg@example.com");
     assert_eq!(app.store.backend(), "postgres");
 }
@@ -227,35 +211,35 @@ async fn password_change_checks_the_current_one_and_ends_other_sessions() {
     let mine = app.signed_up("pw@example.com").await;
     let other = app.login("pw@example.com", PASSWORD).await;
     let resp = app
-        .post("/api/v1/me/password")
-        .bearer_auth(&mine)
-        .json(&json!({"current_password": "not it at all", "new_password": "a new horse battery"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json_as(
+            "/api/v1/me/password",
+            &mine,
+            &json!({"current_password": "not it at all", "new_password": "a new horse battery"}),
+        )
+        .await;
     let (code, details) = envelope(resp, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(
         (code.as_str(), details["field"].as_str()),
         ("wrong_password", Some("current_password"))
     );
     let resp = app
-        .post("/api/v1/me/password")
-        .bearer_auth(&mine)
-        .json(&json!({"current_password": PASSWORD, "new_password": "short"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json_as(
+            "/api/v1/me/password",
+            &mine,
+            &json!({"current_password": PASSWORD, "new_password": "short"}),
+        )
+        .await;
     let (_, details) = envelope(resp, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(details["field"], "new_password");
     // Neither failure changed anything: the old password still works.
     app.login("pw@example.com", PASSWORD).await;
     let resp = app
-        .post("/api/v1/me/password")
-        .bearer_auth(&mine)
-        .json(&json!({"current_password": PASSWORD, "new_password": "a new horse battery"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json_as(
+            "/api/v1/me/password",
+            &mine,
+            &json!({"current_password": PASSWORD, "new_password": "a new horse battery"}),
+        )
+        .await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     assert_eq!(
         app.get("/api/v1/me")
@@ -308,23 +292,23 @@ async fn api_tokens_cannot_change_account_settings() {
     let app = TestApp::spawn().await;
     let session = app.signed_up("owner@example.com").await;
     let created: Value = app
-        .post("/api/v1/tokens")
-        .bearer_auth(&session)
-        .json(&json!({"name": "all", "scopes": ["read", "publish", "admin"]}))
-        .send()
+        .post_json_as(
+            "/api/v1/tokens",
+            &session,
+            &json!({"name": "all", "scopes": ["read", "publish", "admin"]}),
+        )
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     let token = created["token"].as_str().unwrap();
     let resp = app
-        .post("/api/v1/me/password")
-        .bearer_auth(token)
-        .json(&json!({"current_password": PASSWORD, "new_password": "taken over horse"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json_as(
+            "/api/v1/me/password",
+            token,
+            &json!({"current_password": PASSWORD, "new_password": "taken over horse"}),
+        )
+        .await;
     envelope(resp, StatusCode::FORBIDDEN).await;
     let resp = app
         .client
@@ -336,15 +320,7 @@ async fn api_tokens_cannot_change_account_settings() {
         .unwrap();
     envelope(resp, StatusCode::FORBIDDEN).await;
     app.login("owner@example.com", PASSWORD).await;
-    let me: Value = app
-        .get("/api/v1/me")
-        .bearer_auth(&session)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_json("/api/v1/me", &session).await;
     assert_eq!(me["display_name"], "owner");
 }
 

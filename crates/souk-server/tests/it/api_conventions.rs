@@ -94,12 +94,12 @@ async fn missing_malformed_revoked_and_expired_tokens_are_401() {
     }
     // Revoked.
     let created: serde_json::Value = app
-        .post("/api/v1/tokens")
-        .bearer_auth(&session)
-        .json(&json!({"name": "soon revoked", "scopes": ["read"]}))
-        .send()
+        .post_json_as(
+            "/api/v1/tokens",
+            &session,
+            &json!({"name": "soon revoked", "scopes": ["read"]}),
+        )
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

@@ -123,6 +123,28 @@ impl TestApp {
         self.post(path).json(body).send().await.unwrap()
     }
 
+    /// `GET path` as `bearer`, read as JSON.
+    pub async fn get_json(&self, path: &str, bearer: &str) -> Value {
+        self.get(path)
+            .bearer_auth(bearer)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// `POST path` with a JSON body as `bearer`.
+    pub async fn post_json_as(&self, path: &str, bearer: &str, body: &Value) -> Response {
+        self.post(path)
+            .bearer_auth(bearer)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn register(&self, email: &str) -> Response {
         self.post_json(
             "/api/v1/auth/register",

@@ -6,12 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 async fn create(app: &TestApp, bearer: &str, body: Value) -> reqwest::Response {
-    app.post("/api/v1/tokens")
-        .bearer_auth(bearer)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
+    app.post_json_as("/api/v1/tokens", bearer, &body).await
 }
 
 #[tokio::test]
@@ -31,25 +26,9 @@ async fn create_use_and_list_tokens() {
     assert_eq!(created["scopes"], json!(["read", "publish"]));
     assert!(created["expires_at"].as_str().is_some());
     // The token works as a bearer credential and is listed without its secret.
-    let me: Value = app
-        .get("/api/v1/me")
-        .bearer_auth(secret)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_json("/api/v1/me", secret).await;
     assert_eq!(me["email"], "tok@example.com");
-    let list: Value = app
-        .get("/api/v1/tokens")
-        .bearer_auth(secret)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json("/api/v1/tokens", secret).await;
     assert_eq!(list["items"][0]["name"], "ci");
     assert!(list["items"][0]["last_used_at"].as_str().is_some());
     assert!(!list.to_string().contains(secret));
@@ -98,15 +77,7 @@ async fn a_token_without_the_needed_scope_is_403() {
     // Nor can it mint a token wider than itself.
     let resp = create(&app, secret, json!({"name": "wider", "scopes": ["read"]})).await;
     envelope(resp, StatusCode::FORBIDDEN).await;
-    let list: Value = app
-        .get("/api/v1/tokens")
-        .bearer_auth(&session)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json("/api/v1/tokens", &session).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
 }
 
@@ -135,15 +106,7 @@ async fn bad_token_requests_are_422_and_store_nothing() {
         .await;
         assert_eq!(details["field"], field, "{body}");
     }
-    let list: Value = app
-        .get("/api/v1/tokens")
-        .bearer_auth(&session)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json("/api/v1/tokens", &session).await;
     assert_eq!(list["items"], json!([]));
 }
 
@@ -166,15 +129,7 @@ async fn pages_follow_the_cursor_and_a_tampered_cursor_is_400() {
             Some(c) => format!("/api/v1/tokens?limit=2&cursor={c}"),
             None => "/api/v1/tokens?limit=2".into(),
         };
-        let page: Value = app
-            .get(&path)
-            .bearer_auth(&session)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page: Value = app.get_json(&path, &session).await;
         names.extend(
             page["items"]
                 .as_array()
