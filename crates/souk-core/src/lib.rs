@@ -7,6 +7,7 @@
 
 pub mod cursor;
 pub mod email;
+pub mod names;
 pub mod password;
 pub mod role;
 pub mod secret;
@@ -15,6 +16,7 @@ pub mod token;
 
 pub use cursor::Cursor;
 pub use email::Email;
+pub use names::{ModuleName, PublisherSlug, normalize_name};
 pub use password::{Password, PasswordHash};
 pub use role::Role;
 pub use timestamp::Timestamp;

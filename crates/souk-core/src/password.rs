@@ -3,7 +3,6 @@
 //! cannot silently weaken them).
 
 use crate::{Email, ValidationError};
-use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::fmt;
@@ -81,7 +80,9 @@ impl fmt::Debug for PasswordHash {
 
 impl PasswordHash {
     pub fn new(password: &Password) -> Self {
-        let salt = SaltString::generate(&mut OsRng);
+        // 16 random bytes, the salt length argon2's own generator uses.
+        let salt = SaltString::encode_b64(&crate::secret::random_bytes::<16>())
+            .expect("16 bytes always encode as a salt");
         let phc = hasher()
             .hash_password(password.expose().as_bytes(), &salt)
             .expect("argon2 hashing with valid parameters cannot fail")
