@@ -10,11 +10,18 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use std::time::Duration;
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "accounts",
-    sql: include_str!("../migrations/0001_accounts.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "accounts",
+        sql: include_str!("../migrations/0001_accounts.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "catalog",
+        sql: include_str!("../migrations/0002_catalog.sql"),
+    },
+];
 
 /// Any fixed number both nodes agree on: it names Souk's migration lock.
 const MIGRATION_LOCK: &str = "SELECT pg_advisory_xact_lock(50073610)";
@@ -24,6 +31,7 @@ pub struct PostgresStore {
 }
 
 souk_store::sql_store_impls!(PostgresStore, sqlx::Postgres);
+souk_store::sql_catalog_impls!(PostgresStore, sqlx::Postgres);
 
 impl PostgresStore {
     /// Connects to the database a `postgres://` URL names. Does not migrate.

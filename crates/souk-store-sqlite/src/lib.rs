@@ -11,17 +11,25 @@ use sqlx::sqlite::{
 use std::str::FromStr;
 use std::time::Duration;
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "accounts",
-    sql: include_str!("../migrations/0001_accounts.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "accounts",
+        sql: include_str!("../migrations/0001_accounts.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "catalog",
+        sql: include_str!("../migrations/0002_catalog.sql"),
+    },
+];
 
 pub struct SqliteStore {
     pool: SqlitePool,
 }
 
 souk_store::sql_store_impls!(SqliteStore, sqlx::Sqlite);
+souk_store::sql_catalog_impls!(SqliteStore, sqlx::Sqlite);
 
 impl SqliteStore {
     /// Opens (creating if missing) the database a `sqlite://PATH` URL names. Does not migrate.

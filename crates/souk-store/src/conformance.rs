@@ -6,6 +6,8 @@
 use crate::{NewApiToken, NewSession, NewUser, Store, StoreError, User};
 use souk_core::{Email, Password, PasswordHash, Role, Scopes, Timestamp};
 
+pub use crate::conformance_catalog::*;
+
 /// A fresh store for one test; `guard` keeps its temporary directory or database alive.
 pub struct TestStore {
     pub store: crate::DynStore,
@@ -19,7 +21,9 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@cases $make;
             users_round_trip, duplicate_email_conflicts_on_email, password_change_ends_other_sessions,
             sessions_expire_and_end, tokens_list_revoke_and_touch, login_failures_count_and_clear,
-            idempotency_claims_once, migrate_twice_is_a_no_op, schema_has_the_account_tables);
+            idempotency_claims_once, migrate_twice_is_a_no_op, schema_has_the_account_tables,
+            publishers_and_members, versions_publish_yank_and_latest, modules_list_sorted_and_paged,
+            module_media, category_tree);
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {
         $(
@@ -44,7 +48,7 @@ fn hash() -> PasswordHash {
         .clone()
 }
 
-async fn user(store: &dyn Store, email: &str) -> User {
+pub(crate) async fn user(store: &dyn Store, email: &str) -> User {
     let new = NewUser {
         email: Email::parse(email).unwrap(),
         display_name: "Ada".into(),
@@ -311,6 +315,15 @@ pub async fn schema_has_the_account_tables(store: &dyn Store) {
         "sessions",
         "souk_migrations",
         "users",
+        "publishers",
+        "publisher_members",
+        "categories",
+        "modules",
+        "module_tags",
+        "module_screenshots",
+        "versions",
+        "version_dependencies",
+        "download_counts",
     ] {
         assert!(tables.contains(&t), "missing table {t} in {tables:?}");
     }

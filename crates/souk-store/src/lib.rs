@@ -8,15 +8,23 @@
 //! [`StoreError::Conflict`] naming the column, so the API can answer 409 with the field.
 
 pub mod accounts;
+pub mod catalog;
 pub mod conformance;
+mod conformance_catalog;
 pub mod idempotency;
 pub mod migrate;
 pub mod sessions;
 pub mod sql;
+pub mod sql_catalog;
 pub mod throttle;
 pub mod tokens;
 
 pub use accounts::{AccountStore, NewUser, User};
+pub use catalog::{
+    Category, CategoryStore, ImageRef, Member, MemberRole, Module, ModuleQuery, ModuleSort,
+    ModuleStore, ModuleUpdate, NewModule, NewVersion, PackageFileRow, PublishTarget, Publisher,
+    PublisherProfile, PublisherStore, Screenshot, Version, VersionStatus, VersionStore, Visibility,
+};
 pub use idempotency::{IdempotencyRecord, IdempotencyStore};
 pub use migrate::Migration;
 pub use sessions::{NewSession, Session, SessionStore};
@@ -24,6 +32,13 @@ pub use throttle::ThrottleStore;
 pub use tokens::{ApiToken, NewApiToken, TokenStore};
 
 use std::sync::Arc;
+
+#[doc(hidden)]
+pub use semver as __semver;
+#[doc(hidden)]
+pub use serde as __serde;
+#[doc(hidden)]
+pub use serde_json as __serde_json;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -54,7 +69,18 @@ pub struct PoolStats {
 /// Everything the server needs from a backend. Chosen once at start-up from the database URL.
 #[async_trait::async_trait]
 pub trait Store:
-    AccountStore + SessionStore + TokenStore + ThrottleStore + IdempotencyStore + Send + Sync + 'static
+    AccountStore
+    + SessionStore
+    + TokenStore
+    + ThrottleStore
+    + IdempotencyStore
+    + PublisherStore
+    + CategoryStore
+    + ModuleStore
+    + VersionStore
+    + Send
+    + Sync
+    + 'static
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
