@@ -7,6 +7,7 @@
 
 pub mod cursor;
 pub mod email;
+pub mod manifest;
 pub mod names;
 pub mod password;
 pub mod role;
@@ -16,6 +17,7 @@ pub mod token;
 
 pub use cursor::Cursor;
 pub use email::Email;
+pub use manifest::Manifest;
 pub use names::{ModuleName, PublisherSlug, normalize_name};
 pub use password::{Password, PasswordHash};
 pub use role::Role;
