@@ -5,6 +5,7 @@
 //! [`ValidationError`]. Code past the edge of the system takes the newtype, never the raw string.
 //! Nothing here does I/O: no database, no HTTP, no files.
 
+pub mod archive;
 pub mod cursor;
 pub mod email;
 pub mod manifest;

@@ -83,6 +83,18 @@ impl ManifestError {
     }
 }
 
+impl ManifestError {
+    /// The error said about the file, for a person who does not know which file is meant:
+    /// `souk.toml: module.version: …` (and not `souk.toml: souk.toml: …` for a syntax error).
+    pub fn with_file_name(&self) -> String {
+        if self.field == FILE_NAME {
+            format!("{FILE_NAME}: {}", self.message)
+        } else {
+            format!("{FILE_NAME}: {self}")
+        }
+    }
+}
+
 impl fmt::Display for ManifestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.field, self.message)
