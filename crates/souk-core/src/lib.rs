@@ -10,6 +10,7 @@ pub mod cursor;
 pub mod email;
 pub mod manifest;
 pub mod names;
+pub mod package;
 pub mod password;
 pub mod role;
 pub mod secret;
