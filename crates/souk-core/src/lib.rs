@@ -9,6 +9,7 @@ pub mod archive;
 pub mod cursor;
 pub mod email;
 pub mod manifest;
+pub mod markdown;
 pub mod names;
 pub mod package;
 pub mod password;
