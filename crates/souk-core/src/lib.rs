@@ -5,9 +5,13 @@
 //! [`ValidationError`]. Code past the edge of the system takes the newtype, never the raw string.
 //! Nothing here does I/O: no database, no HTTP, no files.
 
+pub mod archive;
 pub mod cursor;
 pub mod email;
+pub mod manifest;
+pub mod markdown;
 pub mod names;
+pub mod package;
 pub mod password;
 pub mod role;
 pub mod secret;
@@ -16,6 +20,7 @@ pub mod token;
 
 pub use cursor::Cursor;
 pub use email::Email;
+pub use manifest::Manifest;
 pub use names::{ModuleName, PublisherSlug, normalize_name};
 pub use password::{Password, PasswordHash};
 pub use role::Role;
