@@ -37,6 +37,7 @@ struct Server {
 
 impl Server {
     async fn start(mut cmd: Command, addr: &str) -> Server {
+        souk_server::install_crypto_provider();
         let child = cmd
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

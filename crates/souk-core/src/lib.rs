@@ -8,6 +8,7 @@
 pub mod archive;
 pub mod cursor;
 pub mod email;
+pub mod image;
 pub mod manifest;
 pub mod markdown;
 pub mod names;

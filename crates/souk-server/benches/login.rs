@@ -58,7 +58,8 @@ async fn main() {
     .unwrap();
     let store = souk_server::open_store(&config, true).await.unwrap();
     let keys = ServerKeys::load_or_create(&config).unwrap();
-    let state = AppState::new(store, config, keys);
+    let blobs = souk_server::blob::BlobStore::from_config(&config).unwrap();
+    let state = AppState::new(store, config, keys, blobs);
     state
         .accounts
         .register("bench@example.com", "correct horse battery", None)

@@ -75,6 +75,8 @@ pub struct Config {
     pub log: String,
     pub http: HttpConfig,
     pub auth: AuthConfig,
+    pub s3: S3Config,
+    pub packages: PackageLimits,
     sources: Vec<(&'static str, Source)>,
 }
 
@@ -92,6 +94,29 @@ pub struct AuthConfig {
     pub login_max_failures_per_account: i64,
     pub login_max_failures_per_ip: i64,
     pub login_window_secs: i64,
+}
+
+/// S3-compatible blob storage; off (local files) while `bucket` is empty.
+#[derive(Debug, Clone)]
+pub struct S3Config {
+    pub bucket: String,
+    /// Empty means AWS itself; set it for MinIO, R2, Ceph and the like.
+    pub endpoint: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+    /// Answer downloads with a redirect to a short-lived presigned URL instead of streaming.
+    pub presign_downloads: bool,
+    pub presign_ttl_secs: u64,
+}
+
+/// Limits on uploaded packages.
+#[derive(Debug, Clone)]
+pub struct PackageLimits {
+    pub max_upload_bytes: u64,
+    pub max_unpacked_bytes: u64,
+    pub max_entries: usize,
+    pub max_ratio: u64,
 }
 
 impl Default for Config {
@@ -115,6 +140,21 @@ impl Default for Config {
                 login_max_failures_per_account: 5,
                 login_max_failures_per_ip: 30,
                 login_window_secs: 15 * 60,
+            },
+            s3: S3Config {
+                bucket: String::new(),
+                endpoint: String::new(),
+                region: "us-east-1".into(),
+                access_key_id: String::new(),
+                secret_access_key: Secret::default(),
+                presign_downloads: false,
+                presign_ttl_secs: 300,
+            },
+            packages: PackageLimits {
+                max_upload_bytes: 50 * 1024 * 1024,
+                max_unpacked_bytes: 500 * 1024 * 1024,
+                max_entries: 10_000,
+                max_ratio: 100,
             },
             sources: Vec::new(),
         }
@@ -369,6 +409,117 @@ pub static KEYS: &[Key] = &[
             Ok(())
         },
         get: |c| c.auth.login_window_secs.to_string(),
+    },
+    Key {
+        name: "s3.bucket",
+        secret: false,
+        help: "store blobs in this S3 bucket instead of DATA_DIR/blobs",
+        set: |c, v| {
+            c.s3.bucket = v.trim().to_owned();
+            Ok(())
+        },
+        get: |c| c.s3.bucket.clone(),
+    },
+    Key {
+        name: "s3.endpoint",
+        secret: false,
+        help: "S3-compatible endpoint URL (MinIO, R2...); empty for AWS",
+        set: |c, v| {
+            check_public_url(v)?;
+            c.s3.endpoint = v.trim_end_matches('/').to_owned();
+            Ok(())
+        },
+        get: |c| c.s3.endpoint.clone(),
+    },
+    Key {
+        name: "s3.region",
+        secret: false,
+        help: "S3 region",
+        set: |c, v| {
+            c.s3.region = v.trim().to_owned();
+            Ok(())
+        },
+        get: |c| c.s3.region.clone(),
+    },
+    Key {
+        name: "s3.access_key_id",
+        secret: false,
+        help: "S3 access key id (empty: the environment's AWS credentials)",
+        set: |c, v| {
+            c.s3.access_key_id = v.trim().to_owned();
+            Ok(())
+        },
+        get: |c| c.s3.access_key_id.clone(),
+    },
+    Key {
+        name: "s3.secret_access_key",
+        secret: true,
+        help: "S3 secret access key",
+        set: |c, v| {
+            c.s3.secret_access_key = Secret::new(v.trim());
+            Ok(())
+        },
+        get: |c| c.s3.secret_access_key.expose().to_owned(),
+    },
+    Key {
+        name: "s3.presign_downloads",
+        secret: false,
+        help: "redirect downloads to short-lived presigned S3 URLs",
+        set: |c, v| {
+            c.s3.presign_downloads = parse_bool(v)?;
+            Ok(())
+        },
+        get: |c| c.s3.presign_downloads.to_string(),
+    },
+    Key {
+        name: "s3.presign_ttl_secs",
+        secret: false,
+        help: "lifetime of a presigned download URL",
+        set: |c, v| {
+            c.s3.presign_ttl_secs = positive(parse(v, "a number of seconds")?)?;
+            Ok(())
+        },
+        get: |c| c.s3.presign_ttl_secs.to_string(),
+    },
+    Key {
+        name: "packages.max_upload_bytes",
+        secret: false,
+        help: "largest package upload (413 past it)",
+        set: |c, v| {
+            c.packages.max_upload_bytes = positive(parse(v, "a number of bytes")?)?;
+            Ok(())
+        },
+        get: |c| c.packages.max_upload_bytes.to_string(),
+    },
+    Key {
+        name: "packages.max_unpacked_bytes",
+        secret: false,
+        help: "largest total unpacked size of a package",
+        set: |c, v| {
+            c.packages.max_unpacked_bytes = positive(parse(v, "a number of bytes")?)?;
+            Ok(())
+        },
+        get: |c| c.packages.max_unpacked_bytes.to_string(),
+    },
+    Key {
+        name: "packages.max_entries",
+        secret: false,
+        help: "most entries in a package archive",
+        set: |c, v| {
+            c.packages.max_entries = positive(parse(v, "a whole number")?)?;
+            Ok(())
+        },
+        get: |c| c.packages.max_entries.to_string(),
+    },
+    Key {
+        name: "packages.max_ratio",
+        secret: false,
+        help: "highest unpacked-to-packed size ratio of an archive entry",
+        set: |c, v| {
+            c.packages.max_ratio = positive(parse(v, "a whole number")?)?;
+            Ok(())
+        },
+        get: |c| c.packages.max_ratio.to_string(),
     },
 ];
 

@@ -29,6 +29,13 @@ pub enum AppError {
     UnsupportedMediaType,
     #[error("{0}")]
     Validation(ValidationError),
+    /// A 422 whose field is only known at run time, such as `dependencies.economy`.
+    #[error("{field}: {message}")]
+    Unprocessable {
+        code: &'static str,
+        field: String,
+        message: String,
+    },
     #[error("too many attempts; try again later")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("internal error")]
@@ -63,7 +70,9 @@ impl AppError {
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Validation(_) | AppError::Unprocessable { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -80,6 +89,7 @@ impl AppError {
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::Validation(v) => v.code,
+            AppError::Unprocessable { code, .. } => code,
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Internal(_) => "internal",
         }
@@ -91,6 +101,7 @@ impl AppError {
         match self {
             AppError::Validation(v) => format!("{} {}", v.field.replace('_', " "), v.message),
             AppError::Conflict { message, .. } => message.clone(),
+            AppError::Unprocessable { field, message, .. } => format!("{field}: {message}"),
             other => other.to_string(),
         }
     }
@@ -98,7 +109,9 @@ impl AppError {
     pub fn details(&self) -> Option<serde_json::Value> {
         match self {
             AppError::Validation(v) => Some(serde_json::json!({ "field": v.field })),
-            AppError::Conflict { field, .. } => Some(serde_json::json!({ "field": field })),
+            AppError::Conflict { field, .. } | AppError::Unprocessable { field, .. } => {
+                Some(serde_json::json!({ "field": field }))
+            }
             AppError::TooManyRequests { retry_after_secs } => {
                 Some(serde_json::json!({ "retry_after_secs": retry_after_secs }))
             }
@@ -118,6 +131,25 @@ impl AppError {
         AppError::Conflict {
             message: format!("{} is already taken", field.replace('_', " ")),
             field,
+        }
+    }
+
+    pub fn conflict_with(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Conflict {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn unprocessable(
+        code: &'static str,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        AppError::Unprocessable {
+            code,
+            field: field.into(),
+            message: message.into(),
         }
     }
 

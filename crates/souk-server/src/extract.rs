@@ -69,6 +69,24 @@ impl FromRequestParts<AppState> for ApiUser {
     }
 }
 
+/// The API caller if an `Authorization` header is sent (a bad one is still 401), else nobody:
+/// for routes anyone may read, where members see more.
+pub struct MaybeApiUser(pub Option<Principal>);
+
+impl FromRequestParts<AppState> for MaybeApiUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if parts.headers.contains_key(header::AUTHORIZATION) {
+            ApiUser::from_request_parts(parts, state)
+                .await
+                .map(|u| MaybeApiUser(Some(u.0)))
+        } else {
+            Ok(MaybeApiUser(None))
+        }
+    }
+}
+
 /// The client's address and user agent. The address is the TCP peer, or the first
 /// `X-Forwarded-For` hop when `http.trust_proxy_headers` is on.
 pub struct Client(pub ClientInfo);

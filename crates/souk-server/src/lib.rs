@@ -4,6 +4,7 @@
 //! the store (`souk-store`) persists. Nothing below this crate knows about HTTP.
 
 pub mod api;
+pub mod blob;
 pub mod config;
 pub mod error;
 pub mod extract;
@@ -27,7 +28,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate};
+use tower_http::compression::{CompressionLayer, DefaultPredicate};
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -37,6 +39,14 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 /// Opens the database the configuration names (creating the data directory for the default
 /// SQLite file) and applies pending migrations. Errors are one line naming the problem.
+/// Every HTTPS client in Souk (S3, the CLI's registry client) uses rustls with ring. reqwest is
+/// built without a bundled provider so that aws-lc (a C library that needs cmake) stays out of
+/// the build; this installs ring process-wide. Call it before the first client is built.
+pub fn install_crypto_provider() {
+    // Err only means a provider is installed already, which is what we want.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 pub async fn open_store(config: &Config, migrate: bool) -> anyhow::Result<DynStore> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
@@ -84,7 +94,13 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(state.config.http.max_body_bytes))
-        .layer(CompressionLayer::new())
+        // Packages and images are compressed already; gzip would only burn CPU and break ranges.
+        .layer(CompressionLayer::new().compress_when(
+            DefaultPredicate::new()
+                .and(NotForContentType::const_new("application/gzip"))
+                .and(NotForContentType::const_new("application/zip"))
+                .and(NotForContentType::const_new("application/octet-stream")),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
@@ -190,17 +206,22 @@ pub async fn serve(
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    let blobs = blob::BlobStore::from_config(&config)?;
     let pruner = tokio::spawn(prune_forever(store.clone(), config.auth.login_window_secs));
-    let state = AppState::new(store.clone(), config, keys);
-    tracing::info!(%addr, backend = store.backend(), url = %state.config.effective_public_url(), "souk is serving");
+    let state = AppState::new(store.clone(), config, keys, blobs);
+    let counter = tokio::spawn(state.downloads.clone().run(Duration::from_secs(5)));
+    tracing::info!(%addr, backend = store.backend(), blobs = state.catalog.blobs().kind(),
+        url = %state.config.effective_public_url(), "souk is serving");
     axum::serve(
         listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+        app(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await
     .context("server failed")?;
     pruner.abort();
+    counter.abort();
+    state.downloads.flush().await;
     store.close().await;
     tracing::info!("souk stopped");
     Ok(())

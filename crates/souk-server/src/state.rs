@@ -1,8 +1,11 @@
 //! What every handler can reach: the store, the configuration, the server's keys and metrics.
 
+use crate::blob::BlobStore;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::services::accounts::Accounts;
+use crate::services::catalog::Catalog;
+use crate::services::downloads::DownloadCounter;
 use souk_store::DynStore;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -16,6 +19,8 @@ pub struct Inner {
     pub keys: ServerKeys,
     pub metrics: Metrics,
     pub accounts: Accounts,
+    pub catalog: Catalog,
+    pub downloads: DownloadCounter,
 }
 
 impl Deref for AppState {
@@ -26,14 +31,18 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(store: DynStore, config: Config, keys: ServerKeys) -> Self {
+    pub fn new(store: DynStore, config: Config, keys: ServerKeys, blobs: BlobStore) -> Self {
         let accounts = Accounts::new(store.clone(), config.auth.clone());
+        let catalog = Catalog::new(store.clone(), blobs);
+        let downloads = DownloadCounter::new(store.clone());
         Self(Arc::new(Inner {
             store,
             config,
             keys,
             metrics: Metrics::new(),
             accounts,
+            catalog,
+            downloads,
         }))
     }
 }

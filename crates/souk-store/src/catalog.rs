@@ -333,6 +333,9 @@ pub trait CategoryStore {
 
 #[async_trait::async_trait]
 pub trait ModuleStore {
+    /// A module with no versions yet (created from the portal before its first upload).
+    /// `Conflict { field: "name_normalized" }` when the name is taken in any spelling.
+    async fn create_module(&self, new: &NewModule, now: Timestamp) -> StoreResult<Module>;
     async fn module_by_name(&self, name_normalized: &str) -> StoreResult<Module>;
     async fn module_by_id(&self, id: i64) -> StoreResult<Module>;
     async fn list_modules(&self, query: &ModuleQuery) -> StoreResult<Vec<Module>>;

@@ -176,6 +176,28 @@ macro_rules! sql_catalog_impls {
             Name(&'a str),
         }
 
+        async fn insert_module(tx: &mut ::sqlx::Transaction<'_, $db>, m: &$crate::NewModule, now: Timestamp) -> StoreResult<i64> {
+            let keywords = $crate::__serde_json::to_string(&m.keywords).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            ::sqlx::query_scalar(
+                "INSERT INTO modules (name, name_normalized, publisher_id, display_name, summary, homepage, \
+                 repository, keywords, visibility, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+            )
+            .bind(&m.name)
+            .bind(&m.name_normalized)
+            .bind(m.publisher_id)
+            .bind(&m.display_name)
+            .bind(&m.summary)
+            .bind(&m.homepage)
+            .bind(&m.repository)
+            .bind(keywords)
+            .bind(m.visibility.as_str())
+            .bind(now.millis())
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(map_err)
+        }
+
         /// Recomputes `modules.latest_version` inside the caller's transaction.
         async fn refresh_latest(tx: &mut ::sqlx::Transaction<'_, $db>, module_id: i64) -> StoreResult<()> {
             let rows: Vec<(String, Option<i64>)> =
@@ -443,6 +465,13 @@ macro_rules! sql_catalog_impls {
 
         #[::async_trait::async_trait]
         impl $crate::ModuleStore for $store {
+            async fn create_module(&self, new: &$crate::NewModule, now: Timestamp) -> StoreResult<$crate::Module> {
+                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                let id = insert_module(&mut tx, new, now).await?;
+                tx.commit().await.map_err(map_err)?;
+                $crate::ModuleStore::module_by_id(self, id).await
+            }
+
             async fn module_by_name(&self, name_normalized: &str) -> StoreResult<$crate::Module> {
                 self.module_with_tags("m.name_normalized = $1", ModuleKey::Name(name_normalized)).await
             }
@@ -594,27 +623,7 @@ macro_rules! sql_catalog_impls {
                 let mut tx = self.pool.begin().await.map_err(map_err)?;
                 let module_id = match target {
                     $crate::PublishTarget::Existing(id) => *id,
-                    $crate::PublishTarget::New(m) => {
-                        let keywords = $crate::__serde_json::to_string(&m.keywords).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                        ::sqlx::query_scalar(
-                            "INSERT INTO modules (name, name_normalized, publisher_id, display_name, summary, homepage, \
-                             repository, keywords, visibility, created_at, updated_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
-                        )
-                        .bind(&m.name)
-                        .bind(&m.name_normalized)
-                        .bind(m.publisher_id)
-                        .bind(&m.display_name)
-                        .bind(&m.summary)
-                        .bind(&m.homepage)
-                        .bind(&m.repository)
-                        .bind(keywords)
-                        .bind(m.visibility.as_str())
-                        .bind(now.millis())
-                        .fetch_one(&mut *tx)
-                        .await
-                        .map_err(map_err)?
-                    }
+                    $crate::PublishTarget::New(m) => insert_module(&mut tx, m, now).await?,
                 };
                 let files: Vec<(&str, u64)> = new.files.iter().map(|f| (f.path.as_str(), f.size)).collect();
                 let files = $crate::__serde_json::to_string(&files).map_err(|e| StoreError::Corrupt(e.to_string()))?;

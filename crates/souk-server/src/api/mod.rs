@@ -2,8 +2,12 @@
 //! the router and the OpenAPI document are built from the same list and cannot drift.
 
 pub mod auth;
+pub mod catalog_views;
+pub mod modules;
+pub mod publishers;
 pub mod system;
 pub mod tokens;
+pub mod versions;
 pub mod views;
 
 use crate::AppState;
@@ -28,6 +32,9 @@ use utoipa_axum::routes;
         (name = "auth", description = "Sign up, sign in, sign out"),
         (name = "account", description = "The signed-in user"),
         (name = "tokens", description = "Personal API tokens"),
+        (name = "publishers", description = "Publishers and their members"),
+        (name = "modules", description = "Modules, their media, categories"),
+        (name = "versions", description = "Publish, yank and download versions"),
         (name = "system", description = "Health, readiness, metrics and this document"),
     )
 )]
@@ -54,6 +61,27 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(auth::change_password))
         .routes(routes!(tokens::list, tokens::create))
         .routes(routes!(tokens::revoke))
+        .routes(routes!(publishers::create))
+        .routes(routes!(publishers::get, publishers::update))
+        .routes(routes!(publishers::set_logo))
+        .routes(routes!(publishers::mine))
+        .routes(routes!(publishers::members, publishers::add_member))
+        .routes(routes!(publishers::set_role, publishers::remove_member))
+        .routes(routes!(modules::list, modules::create))
+        .routes(routes!(modules::get, modules::update))
+        .routes(routes!(modules::archive))
+        .routes(routes!(modules::unarchive))
+        .routes(routes!(modules::set_icon))
+        .routes(routes!(modules::add_screenshot))
+        .routes(routes!(modules::delete_screenshot))
+        .routes(routes!(modules::image))
+        .routes(routes!(modules::categories, modules::create_category))
+        .routes(routes!(modules::update_category, modules::delete_category))
+        .routes(routes!(versions::list, versions::publish))
+        .routes(routes!(versions::get))
+        .routes(routes!(versions::yank))
+        .routes(routes!(versions::unyank))
+        .routes(routes!(versions::download))
         .routes(routes!(system::healthz))
         .routes(routes!(system::readyz))
         .routes(routes!(system::metrics))

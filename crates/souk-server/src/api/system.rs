@@ -70,7 +70,25 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
             }
         }
     };
-    let checks = vec![database, storage];
+    let blobs = match state.catalog.blobs().check().await {
+        Ok(()) => Check {
+            name: "blobs",
+            ok: true,
+            detail: state.catalog.blobs().kind().into(),
+        },
+        Err(e) => {
+            tracing::warn!(error = format!("{e:#}"), "readiness: blob store");
+            Check {
+                name: "blobs",
+                ok: false,
+                detail: format!(
+                    "{} blob store does not answer",
+                    state.catalog.blobs().kind()
+                ),
+            }
+        }
+    };
+    let checks = vec![database, storage, blobs];
     let ok = checks.iter().all(|c| c.ok);
     let status = if ok {
         StatusCode::OK

@@ -2,4 +2,7 @@
 //! what it answers; services know nothing of HTTP beyond returning [`crate::error::AppError`].
 
 pub mod accounts;
+pub mod catalog;
+pub mod downloads;
 pub mod idempotency;
+pub mod publish;

@@ -5,8 +5,11 @@
 mod accounts;
 mod api_conventions;
 mod browser;
+mod catalog;
 mod idempotency;
 mod openapi;
+mod packages;
+mod s3;
 mod tokens;
 mod web;
 
@@ -22,9 +25,10 @@ pub const PASSWORD: &str = "correct horse battery";
 pub struct TestApp {
     pub addr: SocketAddr,
     pub store: DynStore,
+    pub state: AppState,
     pub client: Client,
     _guard: Box<dyn std::any::Any + Send>,
-    _dir: tempfile::TempDir,
+    pub dir: tempfile::TempDir,
 }
 
 /// Builds a [`TestApp`]: `TestApp::builder().env("SOUK_X", "1").start().await`.
@@ -47,6 +51,7 @@ impl TestAppBuilder {
     }
 
     pub async fn start(self) -> Option<TestApp> {
+        souk_server::install_crypto_provider();
         let dir = tempfile::tempdir().unwrap();
         let mut env = self.env;
         env.push(("SOUK_DATA_DIR".into(), dir.path().display().to_string()));
@@ -70,7 +75,9 @@ impl TestAppBuilder {
         let keys = ServerKeys::load_or_create(&config).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = souk_server::app(AppState::new(store.clone(), config, keys));
+        let blobs = souk_server::blob::BlobStore::from_config(&config).unwrap();
+        let state = AppState::new(store.clone(), config, keys, blobs);
+        let app = souk_server::app(state.clone());
         tokio::spawn(async move {
             axum::serve(
                 listener,
@@ -87,9 +94,10 @@ impl TestAppBuilder {
         Some(TestApp {
             addr,
             store,
+            state,
             client,
             _guard: guard,
-            _dir: dir,
+            dir,
         })
     }
 }

@@ -1,0 +1,282 @@
+//! The catalog's JSON shapes: publishers, modules, versions, categories.
+
+use serde::Serialize;
+use souk_store::{Category, Member, Module, Publisher, Screenshot, Version};
+use utoipa::ToSchema;
+
+/// URL of a stored image.
+pub fn image_url(sha256: &str) -> String {
+    format!("/api/v1/images/{sha256}")
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PublisherView {
+    pub slug: String,
+    pub display_name: String,
+    pub bio: String,
+    pub website: Option<String>,
+    pub support_email: Option<String>,
+    pub logo_url: Option<String>,
+    pub created_at: String,
+}
+
+impl From<&Publisher> for PublisherView {
+    fn from(p: &Publisher) -> Self {
+        Self {
+            slug: p.slug.clone(),
+            display_name: p.display_name.clone(),
+            bio: p.bio.clone(),
+            website: p.website.clone(),
+            support_email: p.support_email.clone(),
+            logo_url: p.logo.as_ref().map(|l| image_url(&l.sha256)),
+            created_at: p.created_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MyPublisherView {
+    #[serde(flatten)]
+    pub publisher: PublisherView,
+    /// `owner` or `maintainer`.
+    pub role: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MemberView {
+    pub user_id: i64,
+    pub email: String,
+    pub display_name: String,
+    /// `owner` or `maintainer`.
+    pub role: String,
+    pub added_at: String,
+}
+
+impl From<&Member> for MemberView {
+    fn from(m: &Member) -> Self {
+        Self {
+            user_id: m.user_id,
+            email: m.email.clone(),
+            display_name: m.display_name.clone(),
+            role: m.role.as_str().to_owned(),
+            added_at: m.created_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PublisherRef {
+    pub slug: String,
+    pub display_name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ScreenshotView {
+    pub id: i64,
+    pub url: String,
+    pub width: i64,
+    pub height: i64,
+    pub caption: String,
+}
+
+impl From<&Screenshot> for ScreenshotView {
+    fn from(s: &Screenshot) -> Self {
+        Self {
+            id: s.id,
+            url: image_url(&s.image.sha256),
+            width: s.width,
+            height: s.height,
+            caption: s.caption.clone(),
+        }
+    }
+}
+
+/// A module in a list.
+#[derive(Serialize, ToSchema)]
+pub struct ModuleSummaryView {
+    pub name: String,
+    pub display_name: String,
+    pub summary: String,
+    pub publisher: PublisherRef,
+    pub latest_version: Option<String>,
+    pub downloads: i64,
+    /// `public`, `unlisted` or `private`.
+    pub visibility: String,
+    pub archived: bool,
+    pub icon_url: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&Module> for ModuleSummaryView {
+    fn from(m: &Module) -> Self {
+        Self {
+            name: m.name.clone(),
+            display_name: m.display_name.clone(),
+            summary: m.summary.clone(),
+            publisher: PublisherRef {
+                slug: m.publisher_slug.clone(),
+                display_name: m.publisher_name.clone(),
+            },
+            latest_version: m.latest_version.clone(),
+            downloads: m.downloads,
+            visibility: m.visibility.as_str().to_owned(),
+            archived: m.archived_at.is_some(),
+            icon_url: m.icon.as_ref().map(|i| image_url(&i.sha256)),
+            created_at: m.created_at.to_rfc3339(),
+            updated_at: m.updated_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ModulePage {
+    pub items: Vec<ModuleSummaryView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DependencyView {
+    pub name: String,
+    /// A semver range such as `^1.2`.
+    pub req: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FileView {
+    pub path: String,
+    pub size: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct VersionView {
+    pub name: String,
+    pub version: String,
+    /// `published` once downloadable; moderation adds states before it.
+    pub status: String,
+    /// Hex SHA-256 of the package bytes; also the download's `ETag`.
+    pub sha256: String,
+    /// Package size in bytes.
+    pub size: i64,
+    /// `zip` or `tar.gz`.
+    pub format: String,
+    pub unpacked_size: i64,
+    pub prerelease: bool,
+    pub yanked: bool,
+    pub yank_reason: Option<String>,
+    pub yanked_at: Option<String>,
+    pub license: String,
+    pub description: String,
+    /// The semver range of the host platform this version runs on.
+    pub platform: String,
+    pub dependencies: Vec<DependencyView>,
+    pub downloads: i64,
+    pub published_at: String,
+    pub download_url: String,
+}
+
+impl VersionView {
+    pub fn new(module: &str, v: &Version) -> Self {
+        Self {
+            name: module.to_owned(),
+            version: v.version.clone(),
+            status: v.status.as_str().to_owned(),
+            sha256: v.sha256.clone(),
+            size: v.size,
+            format: v.format.clone(),
+            unpacked_size: v.unpacked_size,
+            prerelease: v.prerelease,
+            yanked: v.yanked_at.is_some(),
+            yank_reason: v.yank_reason.clone(),
+            yanked_at: v.yanked_at.map(|t| t.to_rfc3339()),
+            license: v.license.clone(),
+            description: v.description.clone(),
+            platform: v.platform.clone(),
+            dependencies: v
+                .dependencies
+                .iter()
+                .map(|(name, req)| DependencyView {
+                    name: name.clone(),
+                    req: req.clone(),
+                })
+                .collect(),
+            downloads: v.downloads,
+            published_at: v.created_at.to_rfc3339(),
+            download_url: format!("/api/v1/modules/{module}/versions/{}/download", v.version),
+        }
+    }
+}
+
+/// One version with its manifest, README, changelog and file list.
+#[derive(Serialize, ToSchema)]
+pub struct VersionDetailView {
+    #[serde(flatten)]
+    pub version: VersionView,
+    pub manifest: String,
+    pub readme: Option<String>,
+    pub changelog: Option<String>,
+    pub files: Vec<FileView>,
+}
+
+impl VersionDetailView {
+    pub fn new(module: &str, v: &Version) -> Self {
+        Self {
+            version: VersionView::new(module, v),
+            manifest: v.manifest.clone(),
+            readme: v.readme.clone(),
+            changelog: v.changelog.clone(),
+            files: v
+                .files
+                .iter()
+                .map(|f| FileView {
+                    path: f.path.clone(),
+                    size: f.size,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A module with its versions, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct ModuleView {
+    #[serde(flatten)]
+    pub summary: ModuleSummaryView,
+    /// Markdown as the maintainers wrote it.
+    pub description: Option<String>,
+    /// The description (or, without one, the latest version's README) rendered to sanitized HTML.
+    pub description_html: String,
+    pub category: Option<String>,
+    pub tags: Vec<String>,
+    pub keywords: Vec<String>,
+    pub homepage: Option<String>,
+    pub repository: Option<String>,
+    pub screenshots: Vec<ScreenshotView>,
+    pub versions: Vec<VersionView>,
+    pub versions_url: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CategoryView {
+    pub slug: String,
+    pub name: String,
+    pub parent: Option<String>,
+    pub position: i64,
+}
+
+impl CategoryView {
+    pub fn list(all: &[Category]) -> Vec<CategoryView> {
+        all.iter()
+            .map(|c| CategoryView {
+                slug: c.slug.clone(),
+                name: c.name.clone(),
+                parent: c
+                    .parent_id
+                    .and_then(|p| all.iter().find(|x| x.id == p))
+                    .map(|p| p.slug.clone()),
+                position: c.position,
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,432 @@
+//! Modules: browse, read, create, edit, archive, media; the category tree; stored images.
+
+use super::catalog_views::{
+    CategoryView, ModulePage, ModuleSummaryView, ModuleView, ScreenshotView, VersionView,
+};
+use crate::AppState;
+use crate::error::{AppError, AppResult, ErrorEnvelope};
+use crate::extract::{ApiJson, ApiUser, MaybeApiUser};
+use crate::services::catalog::{ModuleAccess, ModuleEdit};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use souk_core::{Cursor, Scope, cursor::page_limit};
+use souk_store::{ModuleQuery, ModuleSort};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListParams {
+    /// `newest` (default) or `downloads`.
+    pub sort: Option<String>,
+    /// Only this publisher's modules (its members also see private and archived ones).
+    pub publisher: Option<String>,
+    pub cursor: Option<String>,
+    /// 1 to 100, default 20.
+    pub limit: Option<u32>,
+}
+
+/// Lists modules: public and unarchived ones, newest or most downloaded first.
+#[utoipa::path(get, path = "/api/v1/modules", tag = "modules", params(ListParams),
+    responses((status = 200, body = ModulePage), (status = 400, body = ErrorEnvelope)))]
+pub async fn list(
+    State(state): State<AppState>,
+    MaybeApiUser(viewer): MaybeApiUser,
+    Query(params): Query<ListParams>,
+) -> AppResult<Json<ModulePage>> {
+    let sort = match params.sort.as_deref().unwrap_or("newest") {
+        "newest" => ModuleSort::Newest,
+        "downloads" => ModuleSort::Downloads,
+        other => {
+            return Err(AppError::bad_request(
+                "invalid_sort",
+                format!("sort must be newest or downloads, not `{other}`"),
+            ));
+        }
+    };
+    let after = match params.cursor.as_deref() {
+        Some(c) => Some(
+            Cursor::decode::<(i64, i64)>(c)
+                .map_err(|e| AppError::bad_request("invalid_cursor", e.to_string()))?,
+        ),
+        None => None,
+    };
+    let (publisher_id, listed_only) = match params.publisher.as_deref() {
+        Some(slug) => {
+            let p = state.catalog.publisher(slug).await?;
+            let member = match &viewer {
+                Some(v) => state.catalog.role_in(&v.user, p.id).await?.is_some(),
+                None => false,
+            };
+            (Some(p.id), !member)
+        }
+        None => (None, true),
+    };
+    let limit = page_limit(params.limit);
+    let modules = state
+        .catalog
+        .list(&ModuleQuery {
+            publisher_id,
+            listed_only,
+            sort,
+            after,
+            limit,
+        })
+        .await?;
+    let next_cursor = (modules.len() == limit as usize)
+        .then(|| {
+            modules.last().map(|m| {
+                let key = match sort {
+                    ModuleSort::Newest => m.created_at.millis(),
+                    ModuleSort::Downloads => m.downloads,
+                };
+                Cursor::encode(&(key, m.id)).into_string()
+            })
+        })
+        .flatten();
+    Ok(Json(ModulePage {
+        items: modules.iter().map(ModuleSummaryView::from).collect(),
+        next_cursor,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateModuleRequest {
+    /// Technical name: 2 to 64 lowercase letters, digits, `-` and `_`, starting with a letter.
+    pub name: String,
+    /// The owning publisher's slug; the caller must be a member.
+    pub publisher: String,
+    pub display_name: Option<String>,
+    pub summary: Option<String>,
+    /// `public` (default), `unlisted` or `private`.
+    pub visibility: Option<String>,
+}
+
+/// Creates a module before its first version (publishing a new name also creates it).
+#[utoipa::path(post, path = "/api/v1/modules", tag = "modules", security(("bearer" = [])),
+    request_body = CreateModuleRequest,
+    responses((status = 201, body = ModuleView), (status = 403, body = ErrorEnvelope),
+        (status = 409, description = "Name taken, also after normalization", body = ErrorEnvelope),
+        (status = 422, body = ErrorEnvelope)))]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiUser(p): ApiUser,
+    ApiJson(req): ApiJson<CreateModuleRequest>,
+) -> AppResult<(StatusCode, Json<ModuleView>)> {
+    p.require_scope(Scope::Publish)?;
+    let m = state
+        .catalog
+        .create_module(
+            &p.user,
+            &req.name,
+            &req.publisher,
+            req.display_name.as_deref(),
+            req.summary.as_deref(),
+            req.visibility.as_deref(),
+        )
+        .await?;
+    let view = module_view(
+        &state,
+        ModuleAccess {
+            module: m,
+            role: None,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Builds the full module view: versions, screenshots, rendered description.
+pub async fn module_view(state: &AppState, access: ModuleAccess) -> AppResult<ModuleView> {
+    let m = access.module;
+    let versions = state.catalog.versions(&m).await?;
+    let screenshots = state.catalog.screenshots(&m).await?;
+    let categories = state.catalog.categories().await?;
+    let readme = m
+        .latest_version
+        .as_deref()
+        .and_then(|l| versions.iter().find(|v| v.version == l))
+        .or(versions.first())
+        .and_then(|v| v.readme.as_deref());
+    let description_html = match (m.description.as_deref(), readme) {
+        (Some(d), _) => souk_core::markdown::render_markdown(d),
+        (None, Some(r)) => souk_core::markdown::render_markdown(r),
+        (None, None) => String::new(),
+    };
+    Ok(ModuleView {
+        summary: ModuleSummaryView::from(&m),
+        description: m.description.clone(),
+        description_html,
+        category: m
+            .category_id
+            .and_then(|id| categories.iter().find(|c| c.id == id))
+            .map(|c| c.slug.clone()),
+        tags: m.tags.clone(),
+        keywords: m.keywords.clone(),
+        homepage: m.homepage.clone(),
+        repository: m.repository.clone(),
+        screenshots: screenshots.iter().map(ScreenshotView::from).collect(),
+        versions: versions
+            .iter()
+            .map(|v| VersionView::new(&m.name, v))
+            .collect(),
+        versions_url: format!("/api/v1/modules/{}/versions", m.name),
+    })
+}
+
+/// One module with its versions. A private module is 404 to anyone outside its publisher.
+#[utoipa::path(get, path = "/api/v1/modules/{name}", tag = "modules",
+    params(("name" = String, Path)),
+    responses((status = 200, body = ModuleView), (status = 404, body = ErrorEnvelope)))]
+pub async fn get(
+    State(state): State<AppState>,
+    MaybeApiUser(viewer): MaybeApiUser,
+    Path(name): Path<String>,
+) -> AppResult<Json<ModuleView>> {
+    let access = state
+        .catalog
+        .module(viewer.as_ref().map(|p| &p.user), &name)
+        .await?;
+    Ok(Json(module_view(&state, access).await?))
+}
+
+/// Edits a module's metadata (members of its publisher). Absent fields keep their value.
+#[utoipa::path(patch, path = "/api/v1/modules/{name}", tag = "modules", security(("bearer" = [])),
+    params(("name" = String, Path)), request_body = ModuleEdit,
+    responses((status = 200, body = ModuleView), (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn update(
+    State(state): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(name): Path<String>,
+    ApiJson(edit): ApiJson<ModuleEdit>,
+) -> AppResult<Json<ModuleView>> {
+    p.require_scope(Scope::Publish)?;
+    let m = state.catalog.update_module(&p.user, &name, edit).await?;
+    let role = state.catalog.role_in(&p.user, m.publisher_id).await?;
+    Ok(Json(
+        module_view(&state, ModuleAccess { module: m, role }).await?,
+    ))
+}
+
+async fn set_archived(
+    state: AppState,
+    p: crate::services::accounts::Principal,
+    name: String,
+    archived: bool,
+) -> AppResult<Json<ModuleSummaryView>> {
+    p.require_scope(Scope::Publish)?;
+    let m = state.catalog.set_archived(&p.user, &name, archived).await?;
+    Ok(Json(ModuleSummaryView::from(&m)))
+}
+
+/// Archives a module: it leaves listings and takes no new versions; existing ones stay
+/// downloadable.
+#[utoipa::path(post, path = "/api/v1/modules/{name}/archive", tag = "modules", security(("bearer" = [])),
+    params(("name" = String, Path)),
+    responses((status = 200, body = ModuleSummaryView), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn archive(
+    State(state): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(name): Path<String>,
+) -> AppResult<Json<ModuleSummaryView>> {
+    set_archived(state, p, name, true).await
+}
+
+/// Unarchives a module.
+#[utoipa::path(post, path = "/api/v1/modules/{name}/unarchive", tag = "modules", security(("bearer" = [])),
+    params(("name" = String, Path)),
+    responses((status = 200, body = ModuleSummaryView), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn unarchive(
+    State(state): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(name): Path<String>,
+) -> AppResult<Json<ModuleSummaryView>> {
+    set_archived(state, p, name, false).await
+}
+
+/// Replaces the icon with the image in the body (PNG, JPEG, GIF or WebP, up to 5 MiB).
+#[utoipa::path(put, path = "/api/v1/modules/{name}/icon", tag = "modules", security(("bearer" = [])),
+    params(("name" = String, Path)), request_body(content = Vec<u8>, content_type = "image/png"),
+    responses((status = 200, body = ModuleSummaryView), (status = 403, body = ErrorEnvelope),
+        (status = 413, body = ErrorEnvelope), (status = 422, description = "Not an image", body = ErrorEnvelope)))]
+pub async fn set_icon(
+    State(state): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> AppResult<Json<ModuleSummaryView>> {
+    p.require_scope(Scope::Publish)?;
+    let m = state.catalog.set_icon(&p.user, &name, body).await?;
+    Ok(Json(ModuleSummaryView::from(&m)))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ScreenshotParams {
+    pub caption: Option<String>,
+}
+
+/// Adds a screenshot from the image in the body (at most 10 per module).
+#[utoipa::path(post, path = "/api/v1/modules/{name}/screenshots", tag = "modules", security(("bearer" = [])),
+    params(("name" = String, Path), ScreenshotParams), request_body(content = Vec<u8>, content_type = "image/png"),
+    responses((status = 201, body = ScreenshotView), (status = 403, body = ErrorEnvelope),
+        (status = 413, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn add_screenshot(
+    State(state): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(name): Path<String>,
+    Query(params): Query<ScreenshotParams>,
+    body: Bytes,
+) -> AppResult<(StatusCode, Json<ScreenshotView>)> {
+    p.require_scope(Scope::Publish)?;
+    let s = state
+        .catalog
+        .add_screenshot(
+            &p.user,
+            &name,
+            body,
+            params.caption.as_deref().unwrap_or(""),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(ScreenshotView::from(&s))))
+}
+
+/// Removes a screenshot.
+#[utoipa::path(delete, path = "/api/v1/modules/{name}/screenshots/{id}", tag = "modules", security(("bearer" = [])),
+    params(("name" = String, Path), ("id" = i64, Path)),
+    responses((status = 204), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn delete_screenshot(
+    State(state): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path((name, id)): Path<(String, i64)>,
+) -> AppResult<StatusCode> {
+    p.require_scope(Scope::Publish)?;
+    state.catalog.delete_screenshot(&p.user, &name, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A stored image (icon, screenshot, logo) by its SHA-256. Immutable, so cached for a year.
+#[utoipa::path(get, path = "/api/v1/images/{sha256}", tag = "modules",
+    params(("sha256" = String, Path)),
+    responses((status = 200, content_type = "image/png"), (status = 404, body = ErrorEnvelope)))]
+pub async fn image(
+    State(state): State<AppState>,
+    Path(sha256): Path<String>,
+) -> AppResult<Response> {
+    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(AppError::NotFound);
+    }
+    let key = crate::blob::blob_key(crate::blob::BlobKind::Image, &sha256);
+    if !state
+        .catalog
+        .blobs()
+        .exists(&key)
+        .await
+        .map_err(AppError::internal)?
+    {
+        return Err(AppError::NotFound);
+    }
+    let bytes = state
+        .catalog
+        .blobs()
+        .read_all(crate::blob::BlobKind::Image, &sha256)
+        .await
+        .map_err(AppError::internal)?;
+    let info = souk_core::image::check_image(&bytes).map_err(|_| AppError::NotFound)?;
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(info.content_type),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    Ok(resp)
+}
+
+/// The category tree, parents before their children.
+#[utoipa::path(get, path = "/api/v1/categories", tag = "modules",
+    responses((status = 200, body = Vec<CategoryView>)))]
+pub async fn categories(State(state): State<AppState>) -> AppResult<Json<Vec<CategoryView>>> {
+    Ok(Json(CategoryView::list(&state.catalog.categories().await?)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CategoryRequest {
+    pub slug: String,
+    pub name: String,
+    /// The parent category's slug; absent for a top-level category.
+    pub parent: Option<String>,
+    pub position: Option<i64>,
+}
+
+/// Adds a category (admins).
+#[utoipa::path(post, path = "/api/v1/categories", tag = "modules", security(("bearer" = [])),
+    request_body = CategoryRequest,
+    responses((status = 201, body = Vec<CategoryView>), (status = 403, body = ErrorEnvelope),
+        (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn create_category(
+    State(state): State<AppState>,
+    ApiUser(p): ApiUser,
+    ApiJson(req): ApiJson<CategoryRequest>,
+) -> AppResult<(StatusCode, Json<Vec<CategoryView>>)> {
+    p.require_scope(Scope::Admin)?;
+    state
+        .catalog
+        .create_category(
+            &p.user,
+            &req.slug,
+            &req.name,
+            req.parent.as_deref(),
+            req.position.unwrap_or(0),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CategoryView::list(&state.catalog.categories().await?)),
+    ))
+}
+
+/// Renames or moves a category (admins). The slug in the body is ignored.
+#[utoipa::path(patch, path = "/api/v1/categories/{slug}", tag = "modules", security(("bearer" = [])),
+    params(("slug" = String, Path)), request_body = CategoryRequest,
+    responses((status = 200, body = Vec<CategoryView>), (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn update_category(
+    State(state): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(slug): Path<String>,
+    ApiJson(req): ApiJson<CategoryRequest>,
+) -> AppResult<Json<Vec<CategoryView>>> {
+    p.require_scope(Scope::Admin)?;
+    state
+        .catalog
+        .update_category(
+            &p.user,
+            &slug,
+            &req.name,
+            req.parent.as_deref(),
+            req.position.unwrap_or(0),
+        )
+        .await?;
+    Ok(Json(CategoryView::list(&state.catalog.categories().await?)))
+}
+
+/// Deletes a category without subcategories (admins); its modules lose their category.
+#[utoipa::path(delete, path = "/api/v1/categories/{slug}", tag = "modules", security(("bearer" = [])),
+    params(("slug" = String, Path)),
+    responses((status = 204), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 409, description = "Has subcategories", body = ErrorEnvelope)))]
+pub async fn delete_category(
+    State(state): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(slug): Path<String>,
+) -> AppResult<StatusCode> {
+    p.require_scope(Scope::Admin)?;
+    state.catalog.delete_category(&p.user, &slug).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,319 @@
+//! Blob storage: package archives and images, content-addressed by SHA-256, through the
+//! `object_store` crate. A local directory (`DATA_DIR/blobs`) by default; an S3-compatible bucket
+//! when `s3.bucket` is set, so that any number of nodes share one store.
+//!
+//! Uploads are never held in memory: [`BlobStore::stage`] streams a request body into a file under
+//! `DATA_DIR/tmp` while hashing and counting it (the size limit stops the read as soon as it is
+//! passed), the caller inspects the staged file, and only a file that passed is stored under its
+//! content address. A key is written once and never changed, which is what makes `ETag` and
+//! caching trivially right.
+
+use crate::config::Config;
+use anyhow::Context;
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt, TryStreamExt};
+use object_store::path::Path as ObjectPath;
+use object_store::signer::Signer;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
+use sha2::{Digest, Sha256};
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+
+/// What a blob is, which decides its key prefix.
+#[derive(Debug, Clone, Copy)]
+pub enum BlobKind {
+    Package,
+    Image,
+}
+
+pub fn blob_key(kind: BlobKind, sha256: &str) -> ObjectPath {
+    let prefix = match kind {
+        BlobKind::Package => "packages",
+        BlobKind::Image => "images",
+    };
+    let fan = sha256.get(..2).unwrap_or("00");
+    ObjectPath::from(format!("{prefix}/{fan}/{sha256}"))
+}
+
+/// A request body written to a temporary file, with its digest. The file is removed on drop.
+pub struct Staged {
+    pub file: tempfile::TempPath,
+    pub sha256: String,
+    pub size: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StageError {
+    #[error("the upload is larger than {limit} bytes")]
+    TooLarge { limit: u64 },
+    #[error("the upload was interrupted: {0}")]
+    Body(String),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// A byte stream of (part of) a blob.
+pub type BlobStream = std::pin::Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
+
+enum Backend {
+    Local {
+        root: PathBuf,
+    },
+    S3 {
+        signer: Arc<object_store::aws::AmazonS3>,
+        presign: Option<Duration>,
+    },
+}
+
+#[derive(Clone)]
+pub struct BlobStore {
+    store: Arc<dyn ObjectStore>,
+    backend: Arc<Backend>,
+    staging: PathBuf,
+}
+
+/// Parts of this size go to S3 in a multipart upload; smaller blobs go in one request.
+const PART_BYTES: usize = 8 * 1024 * 1024;
+/// Read size when serving local files: large enough that a 10 MiB download is a few dozen reads.
+const READ_CHUNK: usize = 256 * 1024;
+
+impl BlobStore {
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        let staging = config.data_dir.join("tmp");
+        std::fs::create_dir_all(&staging)
+            .with_context(|| format!("cannot create {}", staging.display()))?;
+        let s3 = &config.s3;
+        if s3.bucket.is_empty() {
+            let root = config.data_dir.join("blobs");
+            std::fs::create_dir_all(&root)
+                .with_context(|| format!("cannot create {}", root.display()))?;
+            let store = object_store::local::LocalFileSystem::new_with_prefix(&root)
+                .context("cannot open the blob directory")?;
+            return Ok(Self {
+                store: Arc::new(store),
+                backend: Arc::new(Backend::Local { root }),
+                staging,
+            });
+        }
+        crate::install_crypto_provider();
+        let mut builder = object_store::aws::AmazonS3Builder::new()
+            .with_bucket_name(&s3.bucket)
+            .with_region(&s3.region)
+            .with_allow_http(s3.endpoint.starts_with("http://"));
+        if !s3.endpoint.is_empty() {
+            // S3-compatible servers (MinIO, R2, Ceph) are usually addressed by path, not by
+            // virtual host.
+            builder = builder
+                .with_endpoint(&s3.endpoint)
+                .with_virtual_hosted_style_request(false);
+        }
+        if !s3.access_key_id.is_empty() {
+            builder = builder
+                .with_access_key_id(&s3.access_key_id)
+                .with_secret_access_key(s3.secret_access_key.expose());
+        }
+        let s3_store = Arc::new(builder.build().context("invalid S3 settings")?);
+        Ok(Self {
+            store: s3_store.clone(),
+            backend: Arc::new(Backend::S3 {
+                signer: s3_store,
+                presign: s3
+                    .presign_downloads
+                    .then(|| Duration::from_secs(s3.presign_ttl_secs)),
+            }),
+            staging,
+        })
+    }
+
+    /// `local` or `s3`, for logs and `/readyz`.
+    pub fn kind(&self) -> &'static str {
+        match *self.backend {
+            Backend::Local { .. } => "local",
+            Backend::S3 { .. } => "s3",
+        }
+    }
+
+    /// Streams `body` into a staged file, hashing as it goes; stops with `TooLarge` as soon as
+    /// more than `limit` bytes have arrived.
+    pub async fn stage<S, E>(&self, mut body: S, limit: u64) -> Result<Staged, StageError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let named = tempfile::Builder::new()
+            .prefix("upload-")
+            .tempfile_in(&self.staging)?;
+        let (file, path) = named.into_parts();
+        let mut file =
+            tokio::io::BufWriter::with_capacity(READ_CHUNK, tokio::fs::File::from_std(file));
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| StageError::Body(e.to_string()))?;
+            size += chunk.len() as u64;
+            if size > limit {
+                return Err(StageError::TooLarge { limit });
+            }
+            hasher.update(&chunk);
+            file.write_all(&chunk).await?;
+        }
+        file.flush().await?;
+        file.into_inner().sync_all().await?;
+        Ok(Staged {
+            file: path,
+            sha256: hex::encode(hasher.finalize()),
+            size,
+        })
+    }
+
+    /// Stages bytes already in memory (images from forms, generated demo packages).
+    pub async fn stage_bytes(&self, bytes: Bytes) -> Result<Staged, StageError> {
+        let limit = bytes.len() as u64;
+        self.stage(
+            futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes)]),
+            limit,
+        )
+        .await
+    }
+
+    /// Stores a staged file under its content address, unless that blob is already there.
+    pub async fn store(&self, kind: BlobKind, staged: &Staged) -> anyhow::Result<()> {
+        let key = blob_key(kind, &staged.sha256);
+        if self.exists(&key).await? {
+            return Ok(());
+        }
+        let mut file = tokio::fs::File::open(&staged.file).await?;
+        if staged.size as usize <= PART_BYTES {
+            let mut buf = Vec::with_capacity(staged.size as usize);
+            file.read_to_end(&mut buf).await?;
+            self.store
+                .put(&key, PutPayload::from(buf))
+                .await
+                .with_context(|| format!("cannot store blob {key}"))?;
+            return Ok(());
+        }
+        let upload = self
+            .store
+            .put_multipart(&key)
+            .await
+            .with_context(|| format!("cannot start storing blob {key}"))?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
+        let mut buf = vec![0u8; READ_CHUNK];
+        loop {
+            let n = file.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            writer.wait_for_capacity(4).await?;
+            writer.write(&buf[..n]);
+        }
+        writer
+            .finish()
+            .await
+            .with_context(|| format!("cannot finish storing blob {key}"))?;
+        Ok(())
+    }
+
+    pub async fn exists(&self, key: &ObjectPath) -> anyhow::Result<bool> {
+        match self.store.head(key).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e).with_context(|| format!("cannot look up blob {key}")),
+        }
+    }
+
+    /// Removes a blob; a missing one is not an error.
+    pub async fn delete(&self, kind: BlobKind, sha256: &str) -> anyhow::Result<()> {
+        let key = blob_key(kind, sha256);
+        match self.store.delete(&key).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e).with_context(|| format!("cannot delete blob {key}")),
+        }
+    }
+
+    /// Reads `range` of a blob (the whole blob when `None`) as a stream.
+    pub async fn read(
+        &self,
+        kind: BlobKind,
+        sha256: &str,
+        range: Option<Range<u64>>,
+    ) -> anyhow::Result<BlobStream> {
+        let key = blob_key(kind, sha256);
+        if let Backend::Local { root } = &*self.backend {
+            // Served straight from the file with large reads: object_store's local reader goes
+            // through a blocking thread per chunk, which costs a third of the throughput.
+            let path = root.join(key.as_ref());
+            let mut file = tokio::fs::File::open(&path)
+                .await
+                .with_context(|| format!("cannot open blob {key}"))?;
+            let len = match range {
+                Some(r) => {
+                    file.seek(std::io::SeekFrom::Start(r.start)).await?;
+                    r.end - r.start
+                }
+                None => file.metadata().await?.len(),
+            };
+            let reader = tokio_util::io::ReaderStream::with_capacity(file.take(len), READ_CHUNK);
+            return Ok(Box::pin(reader));
+        }
+        let opts = object_store::GetOptions {
+            range: range.map(Into::into),
+            ..Default::default()
+        };
+        let got = self
+            .store
+            .get_opts(&key, opts)
+            .await
+            .with_context(|| format!("cannot read blob {key}"))?;
+        Ok(Box::pin(got.into_stream().map_err(std::io::Error::other)))
+    }
+
+    /// Reads a whole small blob (an image) into memory.
+    pub async fn read_all(&self, kind: BlobKind, sha256: &str) -> anyhow::Result<Bytes> {
+        let key = blob_key(kind, sha256);
+        let got = self
+            .store
+            .get(&key)
+            .await
+            .with_context(|| format!("cannot read blob {key}"))?;
+        Ok(got.bytes().await?)
+    }
+
+    /// A short-lived URL the client can download from directly, when the store is S3 and
+    /// `s3.presign_downloads` is on.
+    pub async fn presigned_download(
+        &self,
+        kind: BlobKind,
+        sha256: &str,
+    ) -> anyhow::Result<Option<url::Url>> {
+        let Backend::S3 {
+            signer,
+            presign: Some(ttl),
+        } = &*self.backend
+        else {
+            return Ok(None);
+        };
+        let url = signer
+            .signed_url(axum::http::Method::GET, &blob_key(kind, sha256), *ttl)
+            .await
+            .context("cannot sign a download URL")?;
+        Ok(Some(url))
+    }
+
+    /// Readiness: a write, read and delete of a marker blob.
+    pub async fn check(&self) -> anyhow::Result<()> {
+        let key = ObjectPath::from("readyz/marker");
+        self.store
+            .put(&key, PutPayload::from_static(b"ok"))
+            .await
+            .context("blob store refuses writes")?;
+        self.store
+            .get(&key)
+            .await
+            .context("blob store refuses reads")?;
+        Ok(())
+    }
+}

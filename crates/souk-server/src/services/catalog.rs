@@ -1,0 +1,722 @@
+//! The catalog's rules: who may change a publisher or a module, what a valid profile is, and what
+//! a visitor may see. Publishing a version is in [`super::publish`].
+//!
+//! Access convention: a private module answers 404 to anyone outside its publisher, exactly as a
+//! module that does not exist (SPEC: another tenant's object answers 404). A visible module that
+//! the caller may not change answers 403. Admins act as owners of every publisher.
+
+use crate::blob::{BlobKind, BlobStore};
+use crate::error::{AppError, AppResult};
+use bytes::Bytes;
+use souk_core::{Email, ModuleName, PublisherSlug, Role, Timestamp, ValidationError};
+use souk_store::{
+    Category, DynStore, ImageRef, Member, MemberRole, Module, ModuleQuery, ModuleUpdate, NewModule,
+    Publisher, PublisherProfile, Screenshot, StoreError, User, Version, Visibility,
+};
+
+/// Catalog operations over the store and the blob store.
+#[derive(Clone)]
+pub struct Catalog {
+    pub(crate) store: DynStore,
+    pub(crate) blobs: BlobStore,
+}
+
+/// What a visitor or member asked to see, and what they may do with it.
+pub struct ModuleAccess {
+    pub module: Module,
+    /// The caller's role in the module's publisher, if any.
+    pub role: Option<MemberRole>,
+}
+
+/// Edits to a module, as a form or JSON sends them: absent fields keep their value.
+#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct ModuleEdit {
+    pub display_name: Option<String>,
+    pub summary: Option<String>,
+    /// Markdown; an empty string removes it (the README shows instead).
+    pub description: Option<String>,
+    /// A category slug; an empty string removes it.
+    pub category: Option<String>,
+    pub homepage: Option<String>,
+    pub repository: Option<String>,
+    pub tags: Option<Vec<String>>,
+    /// `public`, `unlisted` or `private`.
+    pub visibility: Option<String>,
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> AppError {
+    AppError::Validation(ValidationError::new(field, "invalid_field", message))
+}
+
+fn text(field: &'static str, v: &str, min: usize, max: usize) -> AppResult<String> {
+    let v = v.trim();
+    let n = v.chars().count();
+    if n < min || n > max {
+        return Err(invalid(
+            field,
+            if min > 0 {
+                format!("must be {min} to {max} characters long")
+            } else {
+                format!("must be at most {max} characters long")
+            },
+        ));
+    }
+    if v.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(invalid(field, "must not hold control characters"));
+    }
+    Ok(v.to_owned())
+}
+
+/// An optional http(s) URL; empty means none.
+pub fn optional_url(field: &'static str, v: Option<&str>) -> AppResult<Option<String>> {
+    let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    match url::Url::parse(v) {
+        Ok(u) if (u.scheme() == "https" || u.scheme() == "http") && u.host().is_some() => {
+            Ok(Some(u.to_string()))
+        }
+        _ => Err(invalid(field, "must be an http:// or https:// URL")),
+    }
+}
+
+fn tags(raw: &[String]) -> AppResult<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for t in raw {
+        let t = t.trim().to_ascii_lowercase();
+        if t.is_empty() {
+            continue;
+        }
+        if t.len() > 32
+            || !t
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err(invalid(
+                "tags",
+                format!("`{t}` is not a tag: up to 32 lowercase letters, digits and `-`"),
+            ));
+        }
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    if out.len() > 10 {
+        return Err(invalid("tags", "at most 10 tags"));
+    }
+    Ok(out)
+}
+
+pub fn parse_visibility(v: &str) -> AppResult<Visibility> {
+    Visibility::parse(v.trim())
+        .ok_or_else(|| invalid("visibility", "must be public, unlisted or private"))
+}
+
+/// Checks and normalizes a publisher profile.
+pub fn publisher_profile(
+    display_name: &str,
+    bio: Option<&str>,
+    website: Option<&str>,
+    support_email: Option<&str>,
+) -> AppResult<PublisherProfile> {
+    let support_email = match support_email.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(e) => Some(
+            Email::parse(e)
+                .map_err(|e| invalid("support_email", e.message))?
+                .to_string(),
+        ),
+        None => None,
+    };
+    Ok(PublisherProfile {
+        display_name: text("display_name", display_name, 1, 100)?,
+        bio: text("bio", bio.unwrap_or(""), 0, 2000)?,
+        website: optional_url("website", website)?,
+        support_email,
+    })
+}
+
+impl Catalog {
+    pub fn new(store: DynStore, blobs: BlobStore) -> Self {
+        Self { store, blobs }
+    }
+
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
+    }
+
+    /// The caller's role in a publisher; admins count as owners.
+    pub async fn role_in(&self, user: &User, publisher_id: i64) -> AppResult<Option<MemberRole>> {
+        if user.role == Role::Admin {
+            return Ok(Some(MemberRole::Owner));
+        }
+        match self.store.member_role(publisher_id, user.id).await {
+            Ok(r) => Ok(Some(r)),
+            Err(StoreError::NotFound) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn require_role(
+        &self,
+        user: &User,
+        publisher: &Publisher,
+        owner: bool,
+    ) -> AppResult<MemberRole> {
+        match self.role_in(user, publisher.id).await? {
+            Some(MemberRole::Maintainer) if owner => Err(AppError::Forbidden(format!(
+                "only owners of {} may do this",
+                publisher.slug
+            ))),
+            Some(role) => Ok(role),
+            None => Err(AppError::Forbidden(format!(
+                "you are not a member of publisher {}",
+                publisher.slug
+            ))),
+        }
+    }
+
+    // ----- publishers -----
+
+    pub async fn create_publisher(
+        &self,
+        user: &User,
+        slug: &str,
+        profile: PublisherProfile,
+    ) -> AppResult<Publisher> {
+        let slug = PublisherSlug::parse(slug)?;
+        let p = self
+            .store
+            .create_publisher(slug.as_str(), &profile, user.id, Timestamp::now())
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict { .. } => AppError::conflict_with(
+                    "slug",
+                    format!("a publisher named {slug} already exists"),
+                ),
+                other => other.into(),
+            })?;
+        tracing::info!(publisher = %p.slug, user_id = user.id, "publisher created");
+        Ok(p)
+    }
+
+    pub async fn publisher(&self, slug: &str) -> AppResult<Publisher> {
+        Ok(self.store.publisher_by_slug(slug).await?)
+    }
+
+    pub async fn update_publisher(
+        &self,
+        user: &User,
+        slug: &str,
+        profile: PublisherProfile,
+    ) -> AppResult<Publisher> {
+        let p = self.publisher(slug).await?;
+        self.require_role(user, &p, true).await?;
+        self.store
+            .update_publisher(p.id, &profile, Timestamp::now())
+            .await?;
+        self.publisher(slug).await
+    }
+
+    pub async fn set_publisher_logo(
+        &self,
+        user: &User,
+        slug: &str,
+        image: Bytes,
+    ) -> AppResult<Publisher> {
+        let p = self.publisher(slug).await?;
+        self.require_role(user, &p, true).await?;
+        let (img, _) = self.store_image(image).await?;
+        self.store.set_publisher_logo(p.id, Some(&img)).await?;
+        if let Some(old) = &p.logo {
+            self.release_image(&old.sha256).await;
+        }
+        self.publisher(slug).await
+    }
+
+    pub async fn publishers_of(&self, user: &User) -> AppResult<Vec<(Publisher, MemberRole)>> {
+        Ok(self.store.publishers_of_user(user.id).await?)
+    }
+
+    pub async fn members(&self, user: &User, slug: &str) -> AppResult<(Publisher, Vec<Member>)> {
+        let p = self.publisher(slug).await?;
+        self.require_role(user, &p, false).await?;
+        let members = self.store.members(p.id).await?;
+        Ok((p, members))
+    }
+
+    pub async fn add_member(
+        &self,
+        user: &User,
+        slug: &str,
+        email: &str,
+        role: &str,
+    ) -> AppResult<Member> {
+        let p = self.publisher(slug).await?;
+        self.require_role(user, &p, true).await?;
+        let role = MemberRole::parse(role.trim())
+            .ok_or_else(|| invalid("role", "must be owner or maintainer"))?;
+        let email = Email::parse(email)?;
+        let member = match self.store.user_by_email(&email).await {
+            Ok(u) => u,
+            Err(StoreError::NotFound) => {
+                return Err(AppError::Validation(ValidationError::new(
+                    "email",
+                    "unknown_user",
+                    format!("no account uses {email}; they must sign up first"),
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.store
+            .add_member(p.id, member.id, role, Timestamp::now())
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict { .. } => AppError::conflict_with(
+                    "email",
+                    format!("{email} is already a member of {}", p.slug),
+                ),
+                other => other.into(),
+            })?;
+        let members = self.store.members(p.id).await?;
+        members
+            .into_iter()
+            .find(|m| m.user_id == member.id)
+            .ok_or(AppError::NotFound)
+    }
+
+    /// Changes a member's role, or removes them (`role` `None`). Owners may change anyone;
+    /// anyone may leave. The last owner can do neither.
+    pub async fn set_member_role(
+        &self,
+        user: &User,
+        slug: &str,
+        member_id: i64,
+        role: Option<&str>,
+    ) -> AppResult<()> {
+        let p = self.publisher(slug).await?;
+        let leaving_self = role.is_none() && member_id == user.id;
+        if !leaving_self {
+            self.require_role(user, &p, true).await?;
+        } else {
+            self.require_role(user, &p, false).await?;
+        }
+        let role = match role {
+            Some(r) => Some(
+                MemberRole::parse(r.trim())
+                    .ok_or_else(|| invalid("role", "must be owner or maintainer"))?,
+            ),
+            None => None,
+        };
+        self.store
+            .set_member_role(p.id, member_id, role)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict { .. } => AppError::conflict_with(
+                    "owner",
+                    format!("{} must keep at least one owner", p.slug),
+                ),
+                other => other.into(),
+            })
+    }
+
+    // ----- modules -----
+
+    /// A module as `viewer` may see it: private modules are 404 to non-members.
+    pub async fn module(&self, viewer: Option<&User>, name: &str) -> AppResult<ModuleAccess> {
+        let module = match self
+            .store
+            .module_by_name(&souk_core::normalize_name(name))
+            .await
+        {
+            Ok(m) => m,
+            Err(StoreError::NotFound) => return Err(AppError::NotFound),
+            Err(e) => return Err(e.into()),
+        };
+        let role = match viewer {
+            Some(u) => self.role_in(u, module.publisher_id).await?,
+            None => None,
+        };
+        if module.visibility == Visibility::Private && role.is_none() {
+            return Err(AppError::NotFound);
+        }
+        Ok(ModuleAccess { module, role })
+    }
+
+    /// A module the caller may change: 404 when they cannot see it, 403 when they only can see it.
+    pub async fn managed_module(&self, user: &User, name: &str) -> AppResult<Module> {
+        let access = self.module(Some(user), name).await?;
+        if access.role.is_none() {
+            return Err(AppError::Forbidden(format!(
+                "you are not a member of publisher {}",
+                access.module.publisher_slug
+            )));
+        }
+        Ok(access.module)
+    }
+
+    /// Refuses a new module name that is reserved, malformed, or taken in another spelling.
+    pub async fn check_new_name(&self, raw: &str) -> AppResult<ModuleName> {
+        // The clash is looked up before the shape is judged, so `My_Mod` next to `my-mod` is
+        // answered as the conflict it is rather than as a typo.
+        let normalized = souk_core::normalize_name(raw);
+        if normalized.len() <= 64 {
+            match self.store.module_by_name(&normalized).await {
+                Ok(existing) => {
+                    return Err(AppError::conflict_with(
+                        "name",
+                        format!(
+                            "`{raw}` is too close to the existing module `{}`",
+                            existing.name
+                        ),
+                    ));
+                }
+                Err(StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(ModuleName::parse(raw)?)
+    }
+
+    pub async fn create_module(
+        &self,
+        user: &User,
+        name: &str,
+        publisher: &str,
+        display_name: Option<&str>,
+        summary: Option<&str>,
+        visibility: Option<&str>,
+    ) -> AppResult<Module> {
+        let p = self.publisher(publisher).await.map_err(|e| match e {
+            AppError::NotFound => AppError::Validation(ValidationError::new(
+                "publisher",
+                "unknown_publisher",
+                format!("there is no publisher {publisher}"),
+            )),
+            other => other,
+        })?;
+        self.require_role(user, &p, false).await?;
+        let name = self.check_new_name(name).await?;
+        let new = NewModule {
+            name: name.to_string(),
+            name_normalized: name.normalized(),
+            publisher_id: p.id,
+            display_name: text(
+                "display_name",
+                display_name
+                    .filter(|d| !d.trim().is_empty())
+                    .unwrap_or(name.as_str()),
+                1,
+                100,
+            )?,
+            summary: text("summary", summary.unwrap_or(""), 0, 200)?,
+            homepage: None,
+            repository: None,
+            keywords: Vec::new(),
+            visibility: parse_visibility(visibility.unwrap_or("public"))?,
+        };
+        self.store
+            .create_module(&new, Timestamp::now())
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict { .. } => AppError::conflict_with(
+                    "name",
+                    format!("a module named {} already exists", new.name),
+                ),
+                other => other.into(),
+            })
+    }
+
+    pub async fn update_module(
+        &self,
+        user: &User,
+        name: &str,
+        edit: ModuleEdit,
+    ) -> AppResult<Module> {
+        let m = self.managed_module(user, name).await?;
+        let category_id = match edit.category.as_deref().map(str::trim) {
+            None => m.category_id,
+            Some("") => None,
+            Some(slug) => Some(
+                self.store
+                    .categories()
+                    .await?
+                    .into_iter()
+                    .find(|c| c.slug == slug)
+                    .ok_or_else(|| invalid("category", format!("there is no category `{slug}`")))?
+                    .id,
+            ),
+        };
+        let description = match edit.description.as_deref() {
+            None => m.description.clone(),
+            Some(d) if d.trim().is_empty() => None,
+            Some(d) => Some(text("description", d, 1, 50_000)?),
+        };
+        let update = ModuleUpdate {
+            display_name: match edit.display_name.as_deref() {
+                Some(d) => text("display_name", d, 1, 100)?,
+                None => m.display_name.clone(),
+            },
+            summary: match edit.summary.as_deref() {
+                Some(s) => text("summary", s, 0, 200)?,
+                None => m.summary.clone(),
+            },
+            description,
+            category_id,
+            homepage: match edit.homepage.as_deref() {
+                Some(h) => optional_url("homepage", Some(h))?,
+                None => m.homepage.clone(),
+            },
+            repository: match edit.repository.as_deref() {
+                Some(r) => optional_url("repository", Some(r))?,
+                None => m.repository.clone(),
+            },
+            tags: match &edit.tags {
+                Some(t) => tags(t)?,
+                None => m.tags.clone(),
+            },
+            visibility: match edit.visibility.as_deref() {
+                Some(v) => parse_visibility(v)?,
+                None => m.visibility,
+            },
+        };
+        self.store
+            .update_module(m.id, &update, Timestamp::now())
+            .await?;
+        Ok(self.store.module_by_id(m.id).await?)
+    }
+
+    pub async fn set_archived(&self, user: &User, name: &str, archived: bool) -> AppResult<Module> {
+        let m = self.managed_module(user, name).await?;
+        let at = archived.then(|| m.archived_at.unwrap_or_else(Timestamp::now));
+        self.store.set_module_archived(m.id, at).await?;
+        Ok(self.store.module_by_id(m.id).await?)
+    }
+
+    pub async fn list(&self, query: &ModuleQuery) -> AppResult<Vec<Module>> {
+        Ok(self.store.list_modules(query).await?)
+    }
+
+    pub async fn categories(&self) -> AppResult<Vec<Category>> {
+        Ok(self.store.categories().await?)
+    }
+
+    pub async fn versions(&self, module: &Module) -> AppResult<Vec<Version>> {
+        Ok(self.store.versions(module.id).await?)
+    }
+
+    pub async fn version(&self, module: &Module, version: &str) -> AppResult<Version> {
+        Ok(self.store.version(module.id, version.trim()).await?)
+    }
+
+    pub async fn screenshots(&self, module: &Module) -> AppResult<Vec<Screenshot>> {
+        Ok(self.store.screenshots(module.id).await?)
+    }
+
+    /// Yanks (`Some(reason)`) or unyanks a version.
+    pub async fn set_yanked(
+        &self,
+        user: &User,
+        name: &str,
+        version: &str,
+        reason: Option<&str>,
+    ) -> AppResult<Version> {
+        let m = self.managed_module(user, name).await?;
+        let v = self.version(&m, version).await?;
+        let reason = match reason {
+            Some(r) => Some(text("reason", r, 1, 500)?),
+            None => None,
+        };
+        let yank = reason.as_deref().map(|r| (r, Timestamp::now()));
+        self.store.set_yanked(v.id, yank).await?;
+        tracing::info!(module = %m.name, version = %v.version, yanked = yank.is_some(), "yank changed");
+        self.version(&m, &v.version).await
+    }
+
+    // ----- media -----
+
+    /// Checks that the bytes are an image and stores them; answers the reference and the size.
+    async fn store_image(&self, bytes: Bytes) -> AppResult<(ImageRef, (u32, u32))> {
+        const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
+        if bytes.len() > MAX_IMAGE_BYTES {
+            return Err(AppError::PayloadTooLarge);
+        }
+        let info = souk_core::image::check_image(&bytes)?;
+        let staged = self
+            .blobs
+            .stage_bytes(bytes)
+            .await
+            .map_err(AppError::internal)?;
+        self.blobs
+            .store(BlobKind::Image, &staged)
+            .await
+            .map_err(AppError::internal)?;
+        Ok((
+            ImageRef {
+                sha256: staged.sha256.clone(),
+                content_type: info.content_type.to_owned(),
+            },
+            (info.width, info.height),
+        ))
+    }
+
+    /// Deletes an image blob nothing points at any more. Failures only leave garbage, so they
+    /// are logged, not returned.
+    async fn release_image(&self, sha256: &str) {
+        match self.store.image_in_use(sha256).await {
+            Ok(false) => {
+                if let Err(e) = self.blobs.delete(BlobKind::Image, sha256).await {
+                    tracing::warn!(error = %e, sha256, "could not delete an unused image");
+                }
+            }
+            Ok(true) => {}
+            Err(e) => tracing::warn!(error = %e, sha256, "could not check image use"),
+        }
+    }
+
+    pub async fn set_icon(&self, user: &User, name: &str, image: Bytes) -> AppResult<Module> {
+        let m = self.managed_module(user, name).await?;
+        let (img, _) = self.store_image(image).await?;
+        self.store.set_module_icon(m.id, Some(&img)).await?;
+        if let Some(old) = &m.icon {
+            self.release_image(&old.sha256).await;
+        }
+        Ok(self.store.module_by_id(m.id).await?)
+    }
+
+    pub async fn add_screenshot(
+        &self,
+        user: &User,
+        name: &str,
+        image: Bytes,
+        caption: &str,
+    ) -> AppResult<Screenshot> {
+        let m = self.managed_module(user, name).await?;
+        let caption = text("caption", caption, 0, 200)?;
+        if self.store.screenshots(m.id).await?.len() >= 10 {
+            return Err(invalid("image", "a module has at most 10 screenshots"));
+        }
+        let (img, (w, h)) = self.store_image(image).await?;
+        let shot = self
+            .store
+            .add_screenshot(m.id, &img, w.into(), h.into(), &caption, Timestamp::now())
+            .await;
+        if shot.is_err() {
+            self.release_image(&img.sha256).await;
+        }
+        Ok(shot?)
+    }
+
+    pub async fn delete_screenshot(&self, user: &User, name: &str, id: i64) -> AppResult<()> {
+        let m = self.managed_module(user, name).await?;
+        let shot = self.store.delete_screenshot(m.id, id).await?;
+        self.release_image(&shot.image.sha256).await;
+        Ok(())
+    }
+
+    // ----- categories (admins) -----
+
+    fn require_admin(user: &User) -> AppResult<()> {
+        if user.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                "only administrators manage categories".into(),
+            ))
+        }
+    }
+
+    pub async fn create_category(
+        &self,
+        user: &User,
+        slug: &str,
+        name: &str,
+        parent: Option<&str>,
+        position: i64,
+    ) -> AppResult<Category> {
+        Self::require_admin(user)?;
+        let slug = PublisherSlug::parse_syntax(slug).map_err(|e| invalid("slug", e.message))?;
+        let name = text("name", name, 1, 60)?;
+        let parent_id = self.category_id(parent).await?;
+        self.store
+            .create_category(slug.as_str(), &name, parent_id, position)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict { .. } => AppError::conflict_with(
+                    "slug",
+                    format!("a category named {slug} already exists"),
+                ),
+                other => other.into(),
+            })
+    }
+
+    async fn category_id(&self, slug: Option<&str>) -> AppResult<Option<i64>> {
+        let Some(slug) = slug.map(str::trim).filter(|s| !s.is_empty()) else {
+            return Ok(None);
+        };
+        self.store
+            .categories()
+            .await?
+            .into_iter()
+            .find(|c| c.slug == slug)
+            .map(|c| Some(c.id))
+            .ok_or_else(|| invalid("parent", format!("there is no category `{slug}`")))
+    }
+
+    pub async fn update_category(
+        &self,
+        user: &User,
+        slug: &str,
+        name: &str,
+        parent: Option<&str>,
+        position: i64,
+    ) -> AppResult<Category> {
+        Self::require_admin(user)?;
+        let all = self.store.categories().await?;
+        let cat = all
+            .iter()
+            .find(|c| c.slug == slug)
+            .ok_or(AppError::NotFound)?;
+        let parent_id = self.category_id(parent).await?;
+        // A category cannot move under itself or one of its descendants.
+        let mut cursor = parent_id;
+        while let Some(id) = cursor {
+            if id == cat.id {
+                return Err(invalid("parent", "a category cannot be inside itself"));
+            }
+            cursor = all.iter().find(|c| c.id == id).and_then(|c| c.parent_id);
+        }
+        let name = text("name", name, 1, 60)?;
+        self.store
+            .update_category(cat.id, &name, parent_id, position)
+            .await?;
+        self.store
+            .categories()
+            .await?
+            .into_iter()
+            .find(|c| c.id == cat.id)
+            .ok_or(AppError::NotFound)
+    }
+
+    pub async fn delete_category(&self, user: &User, slug: &str) -> AppResult<()> {
+        Self::require_admin(user)?;
+        let cat = self
+            .store
+            .categories()
+            .await?
+            .into_iter()
+            .find(|c| c.slug == slug)
+            .ok_or(AppError::NotFound)?;
+        self.store
+            .delete_category(cat.id)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict { .. } => AppError::conflict_with(
+                    "slug",
+                    format!("{slug} still has subcategories; move or delete them first"),
+                ),
+                other => other.into(),
+            })
+    }
+}

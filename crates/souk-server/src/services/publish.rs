@@ -1,0 +1,289 @@
+//! Publishing a version: the upload is staged to a file while hashed, inspected as an archive
+//! (never unpacked), checked against the catalog, stored under its content address, and recorded
+//! in one transaction. Every refusal happens before the blob is stored where possible; a failure
+//! after it removes the blob again unless another version already used the same bytes, so a
+//! refused upload leaves neither a row nor a blob behind.
+
+use super::catalog::Catalog;
+use crate::blob::{BlobKind, Staged};
+use crate::config::PackageLimits;
+use crate::error::{AppError, AppResult};
+use souk_core::archive::{self, ArchiveFormat, Inspection};
+use souk_core::{ModuleName, Timestamp, ValidationError};
+use souk_store::{
+    MemberRole, Module, NewModule, NewVersion, PackageFileRow, PublishTarget, StoreError, User,
+    Version, Visibility,
+};
+
+impl Catalog {
+    /// Publishes the staged upload as a version of `target_name`. The first publish of a name
+    /// creates the module under the manifest's publisher.
+    pub async fn publish(
+        &self,
+        user: &User,
+        target_name: &str,
+        staged: Staged,
+        limits: &PackageLimits,
+    ) -> AppResult<(Module, Version)> {
+        let inspection = inspect(&staged, limits).await?;
+        let manifest = &inspection.manifest;
+        let name = manifest.name.as_str();
+        if souk_core::normalize_name(target_name) != manifest.name.normalized() {
+            return Err(AppError::unprocessable(
+                "name_mismatch",
+                "module.name",
+                format!("the manifest names `{name}` but the upload is for `{target_name}`"),
+            ));
+        }
+
+        let target = match self.store.module_by_name(&manifest.name.normalized()).await {
+            Ok(module) => {
+                self.check_existing(user, &module, &inspection).await?;
+                PublishTarget::Existing(module.id)
+            }
+            Err(StoreError::NotFound) => {
+                PublishTarget::New(self.new_module_for(user, &inspection).await?)
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if let PublishTarget::Existing(id) = &target {
+            match self.store.version(*id, &manifest.version.to_string()).await {
+                Ok(_) => return Err(version_taken(name, &manifest.version)),
+                Err(StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        for dep in manifest.dependencies.keys() {
+            match self.store.module_by_name(&dep.normalized()).await {
+                Ok(_) => {}
+                Err(StoreError::NotFound) => {
+                    return Err(AppError::unprocessable(
+                        "unknown_dependency",
+                        format!("dependencies.{dep}"),
+                        format!("there is no module named `{dep}` to depend on"),
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+
+        let existed = self
+            .blobs
+            .exists(&crate::blob::blob_key(BlobKind::Package, &staged.sha256))
+            .await
+            .map_err(AppError::internal)?;
+        self.blobs
+            .store(BlobKind::Package, &staged)
+            .await
+            .map_err(AppError::internal)?;
+        let new = new_version(user, &staged, &inspection);
+        match self
+            .store
+            .publish_version(&target, &new, Timestamp::now())
+            .await
+        {
+            Ok((module, version)) => {
+                tracing::info!(module = %module.name, version = %version.version,
+                    sha256 = %version.sha256, size = version.size, "version published");
+                Ok((module, version))
+            }
+            Err(e) => {
+                if !existed
+                    && !self
+                        .store
+                        .package_in_use(&staged.sha256)
+                        .await
+                        .unwrap_or(true)
+                    && let Err(e) = self.blobs.delete(BlobKind::Package, &staged.sha256).await
+                {
+                    tracing::warn!(error = %e, "could not remove the blob of a refused upload");
+                }
+                Err(match e {
+                    StoreError::Conflict { field } if field == "version" => {
+                        version_taken(name, &manifest.version)
+                    }
+                    StoreError::Conflict { .. } => AppError::conflict_with(
+                        "name",
+                        format!("a module named like `{name}` already exists"),
+                    ),
+                    other => other.into(),
+                })
+            }
+        }
+    }
+
+    async fn check_existing(
+        &self,
+        user: &User,
+        module: &Module,
+        inspection: &Inspection,
+    ) -> AppResult<()> {
+        let manifest = &inspection.manifest;
+        let role = self.role_in(user, module.publisher_id).await?;
+        if role.is_none() {
+            if module.visibility == Visibility::Private {
+                // Someone else's private module must look absent, yet the name is taken.
+                return Err(AppError::conflict_with(
+                    "name",
+                    format!("the name `{}` is taken", manifest.name),
+                ));
+            }
+            return Err(AppError::Forbidden(format!(
+                "you are not a member of publisher {}, which owns {}",
+                module.publisher_slug, module.name
+            )));
+        }
+        if module.name != manifest.name.as_str() {
+            return Err(AppError::conflict_with(
+                "name",
+                format!(
+                    "`{}` is too close to the existing module `{}`; use its exact name",
+                    manifest.name, module.name
+                ),
+            ));
+        }
+        if module.publisher_slug != manifest.publisher.as_str() {
+            return Err(AppError::unprocessable(
+                "publisher_mismatch",
+                "module.publisher",
+                format!(
+                    "{} belongs to publisher {}, not {}",
+                    module.name, module.publisher_slug, manifest.publisher
+                ),
+            ));
+        }
+        if module.archived_at.is_some() {
+            return Err(AppError::conflict_with(
+                "name",
+                format!("{} is archived; unarchive it to publish", module.name),
+            ));
+        }
+        Ok(())
+    }
+
+    async fn new_module_for(&self, user: &User, inspection: &Inspection) -> AppResult<NewModule> {
+        let manifest = &inspection.manifest;
+        let name: ModuleName = self
+            .check_new_name(manifest.name.as_str())
+            .await
+            .map_err(|e| match e {
+                AppError::Validation(v) => {
+                    AppError::unprocessable(v.code, "module.name", v.message)
+                }
+                other => other,
+            })?;
+        let publisher = match self
+            .store
+            .publisher_by_slug(manifest.publisher.as_str())
+            .await
+        {
+            Ok(p) => p,
+            Err(StoreError::NotFound) => {
+                return Err(AppError::unprocessable(
+                    "unknown_publisher",
+                    "module.publisher",
+                    format!(
+                        "there is no publisher `{}`; create it first",
+                        manifest.publisher
+                    ),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        match self.role_in(user, publisher.id).await? {
+            Some(MemberRole::Owner | MemberRole::Maintainer) => {}
+            None => {
+                return Err(AppError::Forbidden(format!(
+                    "you are not a member of publisher {}",
+                    publisher.slug
+                )));
+            }
+        }
+        Ok(NewModule {
+            name: name.to_string(),
+            name_normalized: name.normalized(),
+            publisher_id: publisher.id,
+            display_name: manifest
+                .display_name
+                .clone()
+                .unwrap_or_else(|| name.to_string()),
+            summary: manifest.description.chars().take(200).collect(),
+            homepage: manifest.homepage.clone(),
+            repository: manifest.repository.clone(),
+            keywords: manifest.keywords.clone(),
+            visibility: Visibility::Public,
+        })
+    }
+}
+
+fn version_taken(name: &str, version: &semver::Version) -> AppError {
+    AppError::conflict_with(
+        "version",
+        format!("{name} {version} is already published; versions are immutable, publish a new one"),
+    )
+}
+
+/// Inspects the staged archive on a blocking thread: reading it is CPU and file work.
+async fn inspect(staged: &Staged, limits: &PackageLimits) -> AppResult<Inspection> {
+    let path = staged.file.to_path_buf();
+    let limits = archive::Limits {
+        max_entries: limits.max_entries,
+        max_unpacked_bytes: limits.max_unpacked_bytes,
+        max_ratio: limits.max_ratio,
+        ..archive::Limits::default()
+    };
+    let result = tokio::task::spawn_blocking(move || {
+        let file = std::fs::File::open(&path)?;
+        Ok::<_, std::io::Error>(archive::inspect(std::io::BufReader::new(file), &limits))
+    })
+    .await
+    .map_err(AppError::internal)?
+    .map_err(AppError::internal)?;
+    result.map_err(|e| {
+        let field = e.field().unwrap_or("package").to_owned();
+        // A manifest problem answers the manifest's own code (`invalid_version`, ...).
+        let code = e.manifest_error().map_or(e.code(), |m| m.code);
+        AppError::unprocessable(code, field, e.to_string())
+    })
+}
+
+fn new_version(user: &User, staged: &Staged, inspection: &Inspection) -> NewVersion {
+    let m = &inspection.manifest;
+    NewVersion {
+        version: m.version.to_string(),
+        prerelease: !m.version.pre.is_empty(),
+        sha256: staged.sha256.clone(),
+        size: staged.size as i64,
+        format: match inspection.format {
+            ArchiveFormat::Zip => "zip",
+            ArchiveFormat::TarGz => "tar.gz",
+        }
+        .to_owned(),
+        unpacked_size: inspection.unpacked_bytes as i64,
+        license: m.license.clone(),
+        description: m.description.clone(),
+        platform: m.platform.to_string(),
+        manifest: inspection.manifest_text.clone(),
+        readme: inspection.readme.clone(),
+        changelog: inspection.changelog.clone(),
+        files: inspection
+            .files
+            .iter()
+            .map(|f| PackageFileRow {
+                path: f.path.clone(),
+                size: f.size,
+            })
+            .collect(),
+        dependencies: m
+            .dependencies
+            .iter()
+            .map(|(n, r)| (n.to_string(), r.to_string()))
+            .collect(),
+        published_by: user.id,
+    }
+}
+
+/// A validation error about the upload as a whole, for handlers that check the body first.
+pub fn not_an_archive(message: impl Into<String>) -> AppError {
+    AppError::Validation(ValidationError::new("package", "not_an_archive", message))
+}
