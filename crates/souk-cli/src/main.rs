@@ -42,6 +42,9 @@ enum Command {
         /// Address to listen on [env: SOUK_LISTEN] (default 127.0.0.1:8080).
         #[arg(long)]
         listen: Option<String>,
+        /// Load a sample catalog (once) so there is something to see.
+        #[arg(long)]
+        demo: bool,
     },
     /// Apply database migrations, then exit.
     Migrate {
@@ -133,10 +136,14 @@ fn init_logging(filter: &str) {
 
 async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Serve { server, listen } => {
+        Command::Serve {
+            server,
+            listen,
+            demo,
+        } => {
             let config = load_config(&server, listen.as_ref())?;
             init_logging(&config.log);
-            souk_server::serve(config, souk_server::shutdown_signal()).await?;
+            souk_server::serve(config, demo, souk_server::shutdown_signal()).await?;
         }
         Command::Migrate { server } => {
             let config = load_config(&server, None)?;

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod blob;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod metrics;
@@ -196,8 +197,11 @@ async fn prune_forever(store: DynStore, login_window_secs: i64) {
 
 /// Runs the server until `shutdown` resolves, then stops accepting connections and lets
 /// in-flight requests finish.
+/// Runs the server until `shutdown` resolves. With `demo`, loads the sample catalog first
+/// (once; see [`demo`]).
 pub async fn serve(
     config: Config,
+    demo: bool,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let store = open_store(&config, true).await?;
@@ -209,6 +213,9 @@ pub async fn serve(
     let blobs = blob::BlobStore::from_config(&config)?;
     let pruner = tokio::spawn(prune_forever(store.clone(), config.auth.login_window_secs));
     let state = AppState::new(store.clone(), config, keys, blobs);
+    if demo {
+        demo::load(&state).await?;
+    }
     let counter = tokio::spawn(state.downloads.clone().run(Duration::from_secs(5)));
     tracing::info!(%addr, backend = store.backend(), blobs = state.catalog.blobs().kind(),
         url = %state.config.effective_public_url(), "souk is serving");

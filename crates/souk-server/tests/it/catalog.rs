@@ -759,3 +759,43 @@ async fn modules_can_be_created_empty_archived_and_categories_managed_by_admins(
         .await;
     envelope(resp, StatusCode::FORBIDDEN).await;
 }
+
+#[tokio::test]
+async fn the_demo_catalog_loads_once() {
+    let app = TestApp::spawn().await;
+    assert!(souk_server::demo::load(&app.state).await.unwrap());
+    assert!(!souk_server::demo::load(&app.state).await.unwrap());
+    let page: Value = app
+        .get("/api/v1/modules?limit=100")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 30);
+    let m: Value = app
+        .get("/api/v1/modules/auction-house")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(m["category"], "shops");
+    assert!(m["versions"].as_array().unwrap().len() >= 2);
+    assert!(
+        m["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["yanked"] == true)
+    );
+    assert_eq!(m["versions"][0]["dependencies"][0]["name"], "economy-core");
+    // The demo account can sign in and owns the demo publishers.
+    let token = app
+        .login(souk_server::demo::DEMO_EMAIL, souk_server::demo::DEMO_PASSWORD)
+        .await;
+    let mine = app.get_json("/api/v1/me/publishers", &token).await;
+    assert_eq!(mine.as_array().unwrap().len(), 5);
+}
