@@ -4,7 +4,7 @@
 //! from our origin it would run as us. The format is recognized from the bytes (the magic
 //! number), never from a file name or a declared content type, and the content type we serve
 //! the image with comes from that recognition. Only the header is read, to learn the size; at
-//! most [`MAX_DIMENSION`] pixels each way keeps a decompression bomb (a small file that decodes
+//! most [`MAX_SIDE`] pixels each way keeps a decompression bomb (a small file that decodes
 //! to gigabytes of pixels) out of the browsers of people who look at the page. Whether the rest
 //! of the file decodes is the browser's business: a broken image shows as broken, no more.
 
@@ -12,7 +12,7 @@ use crate::ValidationError;
 use imagesize::ImageType;
 
 /// The largest width or height, in pixels.
-pub const MAX_DIMENSION: u32 = 4096;
+pub const MAX_SIDE: u32 = 4096;
 
 /// What an accepted image is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,16 +56,16 @@ pub fn check_image(bytes: &[u8]) -> Result<ImageInfo, ValidationError> {
             "is {width}×{height} pixels: it has no pixels"
         )));
     }
-    let max = MAX_DIMENSION as usize;
+    let max = MAX_SIDE as usize;
     if width > max || height > max {
         return Err(invalid(format!(
-            "is {width}×{height} pixels; at most {MAX_DIMENSION}×{MAX_DIMENSION} are accepted"
+            "is {width}×{height} pixels; at most {MAX_SIDE}×{MAX_SIDE} are accepted"
         )));
     }
     Ok(ImageInfo {
         content_type,
         extension,
-        // Both are at most MAX_DIMENSION, checked above.
+        // Both are at most MAX_SIDE, checked above.
         width: width as u32,
         height: height as u32,
     })
