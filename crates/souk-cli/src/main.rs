@@ -11,6 +11,8 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod client;
+
 #[derive(Parser)]
 #[command(
     name = "souk",
@@ -65,6 +67,10 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Create a starter module in a folder.
+    Init(client::init::InitArgs),
+    /// Build a module folder into a package archive (.tar.gz).
+    Pack(client::pack::PackArgs),
 }
 
 #[derive(Subcommand)]
@@ -186,6 +192,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 }
             }
         }
+        Command::Init(args) => client::init::run(&args)?,
+        Command::Pack(args) => client::pack::run(&args)?,
     }
     Ok(())
 }

@@ -3,7 +3,13 @@
 //! Convention: every value that arrives from outside (an email, a password, a token, a cursor) is
 //! turned into a newtype by a `parse` function that either succeeds or names what is wrong in a
 //! [`ValidationError`]. Code past the edge of the system takes the newtype, never the raw string.
-//! Nothing here does I/O: no database, no HTTP, no files.
+//!
+//! The catalog's rules for what publishers upload live here too: the package manifest
+//! ([`manifest`]), the inspection of a package archive ([`archive`]) and the deterministic writer
+//! of one ([`package`]), Markdown rendered safe to embed ([`markdown`]), and images ([`image`]).
+//!
+//! Nothing here does I/O of its own: no database, no HTTP, no files. Functions that read or write
+//! archives take the bytes, or a `std::io` reader or writer, from their caller.
 
 pub mod archive;
 pub mod cursor;

@@ -1,0 +1,3 @@
+-- {{name}}: the host platform runs this file when the module starts.
+
+print("{{name}} loaded")
