@@ -189,14 +189,23 @@ async fn read_package(
     file_field: &'static str,
     limit: u64,
 ) -> AppResult<FileData> {
+    // Set when the body broke off at the route's limit rather than for another reason: staging
+    // only keeps the error's text.
+    let mut over_body_limit = false;
     let staged = {
-        let chunks = futures_util::stream::unfold(&mut *part, |part| async move {
-            match part.chunk().await {
-                Ok(Some(bytes)) => Some((Ok(bytes), part)),
-                Ok(None) => None,
-                Err(e) => Some((Err(e), part)),
-            }
-        });
+        let chunks = futures_util::stream::unfold(
+            (&mut *part, &mut over_body_limit),
+            |(part, over)| async move {
+                match part.chunk().await {
+                    Ok(Some(bytes)) => Some((Ok(bytes), (part, over))),
+                    Ok(None) => None,
+                    Err(e) => {
+                        *over = e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE;
+                        Some((Err(e), (part, over)))
+                    }
+                }
+            },
+        );
         state
             .catalog
             .blobs()
@@ -217,6 +226,9 @@ async fn read_package(
                 ),
             ))
         }
+        // The whole form passed the route's limit (text fields around the file): one message
+        // for the lot.
+        Err(StageError::Body(_)) if over_body_limit => Err(AppError::PayloadTooLarge),
         Err(e) => Err(stage_error(e)),
     }
 }

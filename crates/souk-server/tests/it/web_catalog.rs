@@ -563,6 +563,21 @@ async fn the_portal_manages_publishers_members_and_module_details() {
     let (status, html) = bob.page("/portal/publishers/acme").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(html.contains("Not allowed"));
+    // A member may leave on their own.
+    ada.submit(
+        "/portal/publishers/acme/members",
+        &[("email", "bob@example.com"), ("role", "maintainer")],
+    )
+    .await
+    .success("/portal/publishers/acme", "is now a maintainer");
+    bob.submit(
+        &format!("/portal/publishers/acme/members/{bob_id}/remove"),
+        &[],
+    )
+    .await
+    .success("/portal", "You left acme.");
+    let (_, html) = bob.page("/portal").await;
+    assert!(html.contains("You do not belong to a publisher yet."));
     ada.submit(
         &format!("/portal/publishers/acme/members/{ada_id}/remove"),
         &[],
@@ -753,6 +768,21 @@ async fn versions_are_uploaded_yanked_and_refused_through_the_portal() {
         );
     let (_, html) = ada.page("/modules/economy").await;
     assert!(html.contains("souk download economy@1.1.0"));
+
+    // A package past the application's 2 MiB body limit goes through: upload routes have their
+    // own limit, the package limit plus room for the form.
+    let large = package_with("economy", "2.0.0", &[], 3 * 1024 * 1024);
+    assert!(large.len() > 3 * 1024 * 1024);
+    ada.upload_package("economy", large.clone())
+        .await
+        .success("/portal/modules/economy", "Published economy 2.0.0.");
+    let resp = ada
+        .client
+        .get(app.url("/modules/economy/versions/2.0.0/download"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sha256_hex(&resp.bytes().await.unwrap()), sha256_hex(&large));
 
     // An upload past the configured limit is refused with the limit in the message.
     let small = TestApp::builder()
