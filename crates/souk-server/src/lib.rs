@@ -81,7 +81,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application: API, web UI, fallbacks and the middleware stack.
 pub fn app(state: AppState) -> Router {
-    let web = web::router().layer(axum::middleware::from_fn_with_state(
+    let web = web::router(&state.config).layer(axum::middleware::from_fn_with_state(
         state.clone(),
         web::context,
     ));

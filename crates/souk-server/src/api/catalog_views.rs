@@ -9,6 +9,22 @@ pub fn image_url(sha256: &str) -> String {
     format!("/api/v1/images/{sha256}")
 }
 
+/// The module's description, or without one the README of its latest version (else of its
+/// newest), rendered to sanitized HTML; empty when there is neither. `versions` is newest first.
+pub fn description_html(m: &Module, versions: &[Version]) -> String {
+    let readme = m
+        .latest_version
+        .as_deref()
+        .and_then(|l| versions.iter().find(|v| v.version == l))
+        .or(versions.first())
+        .and_then(|v| v.readme.as_deref());
+    match (m.description.as_deref(), readme) {
+        (Some(d), _) => souk_core::markdown::render_markdown(d),
+        (None, Some(r)) => souk_core::markdown::render_markdown(r),
+        (None, None) => String::new(),
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct PublisherView {
     pub slug: String,

@@ -2,19 +2,19 @@
 
 use super::catalog_views::{
     CategoryView, ModulePage, ModuleSummaryView, ModuleView, ScreenshotView, VersionView,
+    description_html,
 };
 use crate::AppState;
 use crate::error::{AppError, AppResult, ErrorEnvelope};
 use crate::extract::{ApiJson, ApiUser, MaybeApiUser};
-use crate::services::catalog::{ModuleAccess, ModuleEdit};
+use crate::services::catalog::{Browse, ModuleAccess, ModuleEdit};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use souk_core::{Cursor, Scope, cursor::page_limit};
-use souk_store::{ModuleQuery, ModuleSort};
+use souk_core::Scope;
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, IntoParams)]
@@ -36,59 +36,25 @@ pub async fn list(
     MaybeApiUser(viewer): MaybeApiUser,
     Query(params): Query<ListParams>,
 ) -> AppResult<Json<ModulePage>> {
-    let sort = match params.sort.as_deref().unwrap_or("newest") {
-        "newest" => ModuleSort::Newest,
-        "downloads" => ModuleSort::Downloads,
-        other => {
-            return Err(AppError::bad_request(
-                "invalid_sort",
-                format!("sort must be newest or downloads, not `{other}`"),
-            ));
-        }
-    };
-    let after = match params.cursor.as_deref() {
-        Some(c) => Some(
-            Cursor::decode::<(i64, i64)>(c)
-                .map_err(|e| AppError::bad_request("invalid_cursor", e.to_string()))?,
-        ),
-        None => None,
-    };
-    let (publisher_id, listed_only) = match params.publisher.as_deref() {
-        Some(slug) => {
-            let p = state.catalog.publisher(slug).await?;
-            let member = match &viewer {
-                Some(v) => state.catalog.role_in(&v.user, p.id).await?.is_some(),
-                None => false,
-            };
-            (Some(p.id), !member)
-        }
-        None => (None, true),
-    };
-    let limit = page_limit(params.limit);
-    let modules = state
+    let listing = state
         .catalog
-        .list(&ModuleQuery {
-            publisher_id,
-            listed_only,
-            sort,
-            after,
-            limit,
-        })
+        .browse(
+            viewer.as_ref().map(|p| &p.user),
+            &Browse {
+                sort: params.sort,
+                publisher: params.publisher,
+                cursor: params.cursor,
+                limit: params.limit,
+            },
+        )
         .await?;
-    let next_cursor = (modules.len() == limit as usize)
-        .then(|| {
-            modules.last().map(|m| {
-                let key = match sort {
-                    ModuleSort::Newest => m.created_at.millis(),
-                    ModuleSort::Downloads => m.downloads,
-                };
-                Cursor::encode(&(key, m.id)).into_string()
-            })
-        })
-        .flatten();
     Ok(Json(ModulePage {
-        items: modules.iter().map(ModuleSummaryView::from).collect(),
-        next_cursor,
+        items: listing
+            .modules
+            .iter()
+            .map(ModuleSummaryView::from)
+            .collect(),
+        next_cursor: listing.next_cursor,
     }))
 }
 
@@ -144,17 +110,7 @@ pub async fn module_view(state: &AppState, access: ModuleAccess) -> AppResult<Mo
     let versions = state.catalog.versions(&m).await?;
     let screenshots = state.catalog.screenshots(&m).await?;
     let categories = state.catalog.categories().await?;
-    let readme = m
-        .latest_version
-        .as_deref()
-        .and_then(|l| versions.iter().find(|v| v.version == l))
-        .or(versions.first())
-        .and_then(|v| v.readme.as_deref());
-    let description_html = match (m.description.as_deref(), readme) {
-        (Some(d), _) => souk_core::markdown::render_markdown(d),
-        (None, Some(r)) => souk_core::markdown::render_markdown(r),
-        (None, None) => String::new(),
-    };
+    let description_html = description_html(&m, &versions);
     Ok(ModuleView {
         summary: ModuleSummaryView::from(&m),
         description: m.description.clone(),

@@ -8,10 +8,12 @@
 use crate::blob::{BlobKind, BlobStore};
 use crate::error::{AppError, AppResult};
 use bytes::Bytes;
-use souk_core::{Email, ModuleName, PublisherSlug, Role, Timestamp, ValidationError};
+use souk_core::cursor::page_limit;
+use souk_core::{Cursor, Email, ModuleName, PublisherSlug, Role, Timestamp, ValidationError};
 use souk_store::{
-    Category, DynStore, ImageRef, Member, MemberRole, Module, ModuleQuery, ModuleUpdate, NewModule,
-    Publisher, PublisherProfile, Screenshot, StoreError, User, Version, Visibility,
+    Category, DynStore, ImageRef, Member, MemberRole, Module, ModuleQuery, ModuleSort,
+    ModuleUpdate, NewModule, Publisher, PublisherProfile, Screenshot, StoreError, User, Version,
+    Visibility,
 };
 
 /// Catalog operations over the store and the blob store.
@@ -42,6 +44,28 @@ pub struct ModuleEdit {
     pub tags: Option<Vec<String>>,
     /// `public`, `unlisted` or `private`.
     pub visibility: Option<String>,
+}
+
+/// The largest icon, screenshot or logo accepted.
+pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
+
+/// A page of a module listing, as the API and the web pages ask for it.
+#[derive(Debug, Default, Clone)]
+pub struct Browse {
+    /// `newest` (default) or `downloads`.
+    pub sort: Option<String>,
+    /// Only this publisher's modules; its members also see private and archived ones.
+    pub publisher: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1 to 100, default 20.
+    pub limit: Option<u32>,
+}
+
+/// One page of modules and the cursor of the next, absent on the last page.
+pub struct Listing {
+    pub modules: Vec<Module>,
+    pub next_cursor: Option<String>,
 }
 
 fn invalid(field: &'static str, message: impl Into<String>) -> AppError {
@@ -233,6 +257,14 @@ impl Catalog {
             self.release_image(&old.sha256).await;
         }
         self.publisher(slug).await
+    }
+
+    /// The publisher and the caller's role in it: 404 for an unknown publisher, 403 for a
+    /// non-member.
+    pub async fn membership(&self, user: &User, slug: &str) -> AppResult<(Publisher, MemberRole)> {
+        let p = self.publisher(slug).await?;
+        let role = self.require_role(user, &p, false).await?;
+        Ok((p, role))
     }
 
     pub async fn publishers_of(&self, user: &User) -> AppResult<Vec<(Publisher, MemberRole)>> {
@@ -498,6 +530,64 @@ impl Catalog {
         Ok(self.store.list_modules(query).await?)
     }
 
+    /// A page of modules for `viewer`: public, unarchived ones, newest or most downloaded first;
+    /// with `publisher`, that publisher's, every visibility included when `viewer` is a member.
+    pub async fn browse(&self, viewer: Option<&User>, ask: &Browse) -> AppResult<Listing> {
+        let sort = match ask.sort.as_deref().unwrap_or("newest") {
+            "newest" => ModuleSort::Newest,
+            "downloads" => ModuleSort::Downloads,
+            other => {
+                return Err(AppError::bad_request(
+                    "invalid_sort",
+                    format!("sort must be newest or downloads, not `{other}`"),
+                ));
+            }
+        };
+        let after = match ask.cursor.as_deref() {
+            Some(c) => Some(
+                Cursor::decode::<(i64, i64)>(c)
+                    .map_err(|e| AppError::bad_request("invalid_cursor", e.to_string()))?,
+            ),
+            None => None,
+        };
+        let (publisher_id, listed_only) = match ask.publisher.as_deref() {
+            Some(slug) => {
+                let p = self.publisher(slug).await?;
+                let member = match viewer {
+                    Some(v) => self.role_in(v, p.id).await?.is_some(),
+                    None => false,
+                };
+                (Some(p.id), !member)
+            }
+            None => (None, true),
+        };
+        let limit = page_limit(ask.limit);
+        let modules = self
+            .list(&ModuleQuery {
+                publisher_id,
+                listed_only,
+                sort,
+                after,
+                limit,
+            })
+            .await?;
+        let next_cursor = (modules.len() == limit as usize)
+            .then(|| {
+                modules.last().map(|m| {
+                    let key = match sort {
+                        ModuleSort::Newest => m.created_at.millis(),
+                        ModuleSort::Downloads => m.downloads,
+                    };
+                    Cursor::encode(&(key, m.id)).into_string()
+                })
+            })
+            .flatten();
+        Ok(Listing {
+            modules,
+            next_cursor,
+        })
+    }
+
     pub async fn categories(&self) -> AppResult<Vec<Category>> {
         Ok(self.store.categories().await?)
     }
@@ -538,7 +628,6 @@ impl Catalog {
 
     /// Checks that the bytes are an image and stores them; answers the reference and the size.
     async fn store_image(&self, bytes: Bytes) -> AppResult<(ImageRef, (u32, u32))> {
-        const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
         if bytes.len() > MAX_IMAGE_BYTES {
             return Err(AppError::PayloadTooLarge);
         }

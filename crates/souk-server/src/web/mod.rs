@@ -9,8 +9,12 @@
 pub mod account;
 pub mod assets;
 pub mod auth;
+pub mod catalog;
 pub mod docs;
 pub mod pages;
+pub mod portal;
+pub mod upload;
+pub mod views;
 
 use crate::AppState;
 use crate::error::AppError;
@@ -18,7 +22,7 @@ use crate::extract::{cookie, set_cookie};
 use crate::services::accounts::Principal;
 use askama::Template;
 use axum::Router;
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -31,9 +35,81 @@ pub const SESSION_COOKIE: &str = "souk_session";
 const CSRF_COOKIE: &str = "souk_csrf";
 const FLASH_COOKIE: &str = "souk_flash";
 
-pub fn router() -> Router<AppState> {
+/// The web pages. Upload forms get their own body limits: the file's limit plus room for the
+/// rest of the form, over the application's small default.
+pub fn router(config: &crate::Config) -> Router<AppState> {
+    let package_limit = usize::try_from(config.packages.max_upload_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(upload::FORM_OVERHEAD_BYTES);
+    let image_limit = crate::services::catalog::MAX_IMAGE_BYTES + upload::FORM_OVERHEAD_BYTES;
+    let image_form = DefaultBodyLimit::max(image_limit);
     Router::new()
         .route("/", get(pages::home))
+        .route("/modules", get(catalog::browse))
+        .route("/modules/{name}", get(catalog::module))
+        .route("/modules/{name}/versions/{version}", get(catalog::version))
+        .route(
+            "/modules/{name}/versions/{version}/download",
+            get(catalog::download),
+        )
+        .route("/publishers/{slug}", get(catalog::publisher))
+        .route("/portal", get(portal::index))
+        .route("/portal/publishers", post(portal::create_publisher))
+        .route("/portal/publishers/{slug}", get(portal::publisher))
+        .route(
+            "/portal/publishers/{slug}/profile",
+            post(portal::update_profile),
+        )
+        .route(
+            "/portal/publishers/{slug}/logo",
+            post(portal::upload_logo).layer(image_form),
+        )
+        .route(
+            "/portal/publishers/{slug}/members",
+            post(portal::add_member),
+        )
+        .route(
+            "/portal/publishers/{slug}/members/{user_id}/role",
+            post(portal::set_role),
+        )
+        .route(
+            "/portal/publishers/{slug}/members/{user_id}/remove",
+            post(portal::remove_member),
+        )
+        .route(
+            "/portal/publishers/{slug}/modules",
+            post(portal::create_module),
+        )
+        .route(
+            "/portal/modules/{name}",
+            get(portal::module).post(portal::edit_module),
+        )
+        .route(
+            "/portal/modules/{name}/icon",
+            post(portal::upload_icon).layer(image_form),
+        )
+        .route(
+            "/portal/modules/{name}/screenshots",
+            post(portal::add_screenshot).layer(image_form),
+        )
+        .route(
+            "/portal/modules/{name}/screenshots/{id}/delete",
+            post(portal::delete_screenshot),
+        )
+        .route("/portal/modules/{name}/archive", post(portal::archive))
+        .route("/portal/modules/{name}/unarchive", post(portal::unarchive))
+        .route(
+            "/portal/modules/{name}/versions",
+            post(portal::upload_version).layer(DefaultBodyLimit::max(package_limit)),
+        )
+        .route(
+            "/portal/modules/{name}/versions/{version}/yank",
+            post(portal::yank),
+        )
+        .route(
+            "/portal/modules/{name}/versions/{version}/unyank",
+            post(portal::unyank),
+        )
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/register", get(auth::register_page).post(auth::register))
         .route("/logout", post(auth::logout))

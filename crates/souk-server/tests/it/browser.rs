@@ -227,6 +227,26 @@ impl Browser {
             .ok_or_else(|| anyhow!("element selected answered {v}"))
     }
 
+    /// Resizes the window, for looking at a page at phone and desktop widths.
+    async fn set_window_size(&self, width: u32, height: u32) -> anyhow::Result<()> {
+        self.post("/window/rect", json!({ "width": width, "height": height }))
+            .await
+            .map(drop)
+    }
+
+    /// Saves a PNG of the visible part of the page.
+    async fn screenshot(&self, path: &Path) -> anyhow::Result<()> {
+        use base64::Engine;
+        let v = self.get("/screenshot").await?;
+        let encoded = v
+            .as_str()
+            .ok_or_else(|| anyhow!("GET /screenshot answered {v}"))?;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .context("decoding the screenshot")?;
+        std::fs::write(path, png).with_context(|| format!("writing {}", path.display()))
+    }
+
     async fn delete(self) -> anyhow::Result<()> {
         answer(
             self.http.delete(&self.session).send().await,
@@ -295,6 +315,17 @@ impl Browser {
         .await
     }
 
+    /// Waits until an element matching `css` shows text containing `needle`: after a form that
+    /// leads back to the same address, the old page may still be there for a moment.
+    async fn wait_text_containing(&self, css: &str, needle: &str) -> anyhow::Result<String> {
+        self.wait_until(&format!("{css:?} to contain {needle:?}"), || async {
+            let el = self.find(css).await?;
+            let text = self.text(&el).await?;
+            Ok(text.contains(needle).then_some(text))
+        })
+        .await
+    }
+
     /// Waits until the browser is at `path` on `app`, ignoring any query string.
     async fn wait_path(&self, app: &TestApp, path: &str) -> anyhow::Result<()> {
         let want = app.url(path);
@@ -344,50 +375,82 @@ fn find_chromedriver() -> Option<PathBuf> {
     default.is_file().then_some(default)
 }
 
+/// A browser for one test: chromedriver, a Chromium session on it, and a scratch directory
+/// for the browser profile and the test's files.
+struct Session {
+    scratch: tempfile::TempDir,
+    browser: Browser,
+    // Dropped last: killing chromedriver ends the browser.
+    _driver: Chromedriver,
+}
+
+impl Session {
+    /// Starts a session, or answers `None` (the test is skipped) when chromedriver is missing.
+    async fn open() -> Option<Session> {
+        let Some(chromedriver) = find_chromedriver() else {
+            assert!(
+                std::env::var_os("SOUK_TEST_REQUIRE_ALL").is_none(),
+                "SOUK_TEST_REQUIRE_ALL is set but chromedriver is not installed \
+                 (install chromium-driver or set SOUK_TEST_CHROMEDRIVER)"
+            );
+            eprintln!("skipped: chromedriver not installed");
+            return None;
+        };
+        // The WebDriver client is a reqwest client, which needs the process's TLS provider.
+        souk_server::install_crypto_provider();
+        let chromium =
+            std::env::var("SOUK_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let scratch = tempfile::tempdir().expect("a temporary directory for the browser profile");
+        let driver = Chromedriver::start(&chromedriver, scratch.path())
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        let profile = scratch.path().join("profile");
+        let browser = Browser::open(&driver, &chromium, &profile)
+            .await
+            .unwrap_or_else(|e| panic!("opening a Chromium session: {e:#}"));
+        Some(Session {
+            scratch,
+            browser,
+            _driver: driver,
+        })
+    }
+
+    /// Ends the WebDriver session whatever the outcome (steps answer errors instead of
+    /// panicking so that this always runs), then fails the test if the journey failed.
+    async fn finish(self, outcome: anyhow::Result<()>) {
+        let deleted = self.browser.delete().await;
+        if let Err(e) = outcome {
+            panic!("{e:#}");
+        }
+        deleted.expect("deleting the WebDriver session");
+    }
+}
+
 #[tokio::test]
 async fn browser_registers_signs_in_creates_a_token_and_signs_out() {
-    let Some(chromedriver) = find_chromedriver() else {
-        assert!(
-            std::env::var_os("SOUK_TEST_REQUIRE_ALL").is_none(),
-            "SOUK_TEST_REQUIRE_ALL is set but chromedriver is not installed \
-             (install chromium-driver or set SOUK_TEST_CHROMEDRIVER)"
-        );
-        eprintln!("skipped: chromedriver not installed");
+    let Some(session) = Session::open().await else {
         return;
     };
-    let chromium =
-        std::env::var("SOUK_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let scratch = tempfile::tempdir().expect("a temporary directory for the browser profile");
     let app = TestApp::spawn().await;
-    let driver = Chromedriver::start(&chromedriver, scratch.path())
-        .await
-        .unwrap_or_else(|e| panic!("{e:#}"));
-    let profile = scratch.path().join("profile");
-    let browser = Browser::open(&driver, &chromium, &profile)
-        .await
-        .unwrap_or_else(|e| panic!("opening a Chromium session: {e:#}"));
+    let outcome = journey(&app, &session.browser).await;
+    session.finish(outcome).await;
+}
 
-    // The session is deleted whatever happens, so steps answer errors instead of panicking.
-    let outcome = journey(&app, &browser).await;
-    let deleted = browser.delete().await;
-    if let Err(e) = outcome {
-        panic!("{e:#}");
-    }
-    deleted.expect("deleting the WebDriver session");
+#[tokio::test]
+async fn browser_creates_a_publisher_and_publishes_a_module_from_the_portal() {
+    let Some(session) = Session::open().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let outcome = publishing_journey(&app, &session.browser, session.scratch.path()).await;
+    session.finish(outcome).await;
 }
 
 /// What a new user does: sign up, sign out, sign in, create a token, sign out.
 async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     let email = "browser@example.com";
 
-    b.navigate(&app.url("/register")).await?;
-    b.fill("#email", email).await?;
-    b.fill("#display_name", "Browser Tester").await?;
-    b.fill("#password", PASSWORD).await?;
-    b.click_on("#create-account").await?;
-    b.wait_path(app, "/account")
-        .await
-        .context("after creating an account")?;
+    sign_up(app, b, email, "Browser Tester").await?;
     let shown = b.wait_text("#account-email").await?;
     anyhow::ensure!(
         shown == email,
@@ -444,5 +507,113 @@ async fn sign_out(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     b.click_on("#logout").await?;
     b.wait_path(app, "/").await?;
     b.wait_text(r#"a[href="/login"]"#).await?;
+    Ok(())
+}
+
+/// Signs up through the registration form.
+async fn sign_up(app: &TestApp, b: &Browser, email: &str, name: &str) -> anyhow::Result<()> {
+    b.navigate(&app.url("/register")).await?;
+    b.fill("#email", email).await?;
+    b.fill("#display_name", name).await?;
+    b.fill("#password", PASSWORD).await?;
+    b.click_on("#create-account").await?;
+    b.wait_path(app, "/account")
+        .await
+        .context("after creating an account")
+}
+
+/// What a publisher does: sign up, create a publisher and a module in the portal, upload a
+/// package from a file on disk, describe the module, and find the version on its public page.
+async fn publishing_journey(app: &TestApp, b: &Browser, scratch: &Path) -> anyhow::Result<()> {
+    sign_up(app, b, "publisher@example.com", "Ada Publisher").await?;
+
+    b.click_on("#nav-portal").await?;
+    b.wait_path(app, "/portal").await?;
+    b.fill("#publisher-slug", "acme").await?;
+    b.fill("#publisher-display-name", "Acme Games").await?;
+    b.click_on("#create-publisher").await?;
+    b.wait_path(app, "/portal/publishers/acme")
+        .await
+        .context("after creating the publisher")?;
+    b.wait_text_containing(".flash", "Publisher acme created")
+        .await?;
+
+    b.fill("#module-name-input", "economy").await?;
+    b.fill("#module-display-name", "Economy").await?;
+    b.fill("#module-summary", "Coins, shops and banks for your server")
+        .await?;
+    b.click_on("#create-module").await?;
+    b.wait_path(app, "/portal/modules/economy")
+        .await
+        .context("after creating the module")?;
+    b.wait_text_containing(".flash", "Module economy created")
+        .await?;
+
+    // The file input takes the path of a file on this machine, as a person picking it would.
+    let package = scratch.join("economy-1.0.0.tar.gz");
+    std::fs::write(
+        &package,
+        crate::packages::package("economy", "1.0.0", "acme", &[]),
+    )?;
+    let input = b.wait_for("#package-file").await?;
+    b.send_keys(&input, &package.display().to_string()).await?;
+    b.click_on("#upload-version").await?;
+    b.wait_text_containing(".flash", "Published economy 1.0.0")
+        .await
+        .context("after uploading the package")?;
+    let versions = b.wait_text("#portal-versions").await?;
+    anyhow::ensure!(
+        versions.contains("1.0.0"),
+        "the portal's versions table reads:\n{versions}"
+    );
+
+    b.fill(
+        "#edit-description",
+        "## Features\n\n- Wallets for every player\n- Shops with stock\n- Interest on savings",
+    )
+    .await?;
+    b.click_on(r#"#edit-category option[value="shops"]"#)
+        .await?;
+    b.fill("#edit-tags", "money, trade").await?;
+    b.click_on("#save-module").await?;
+    b.wait_text_containing(".flash", "Module saved.").await?;
+
+    b.click_on("#view-public").await?;
+    b.wait_path(app, "/modules/economy").await?;
+    let versions = b.wait_text("#versions").await?;
+    anyhow::ensure!(
+        versions.contains("1.0.0"),
+        "the module page's versions table reads:\n{versions}"
+    );
+    let install = b.wait_text("#install-command").await?;
+    anyhow::ensure!(
+        install == "souk download economy@1.0.0",
+        "the install command reads {install:?}"
+    );
+    let description = b.wait_text("#description").await?;
+    anyhow::ensure!(
+        description.contains("Interest on savings"),
+        "the description reads:\n{description}"
+    );
+
+    // With SOUK_TEST_SCREENSHOTS=DIR, leave pictures of the pages at desktop and phone widths.
+    if let Some(dir) = std::env::var_os("SOUK_TEST_SCREENSHOTS") {
+        let dir = PathBuf::from(dir);
+        std::fs::create_dir_all(&dir)?;
+        for (page, path) in [
+            ("module", "/modules/economy"),
+            ("portal", "/portal/modules/economy"),
+            ("portal-publisher", "/portal/publishers/acme"),
+            ("browse", "/modules"),
+        ] {
+            for width in [1280, 390] {
+                b.set_window_size(width, 2200).await?;
+                b.navigate(&app.url(path)).await?;
+                b.wait_for("footer").await?;
+                b.screenshot(&dir.join(format!("{page}-{width}.png")))
+                    .await?;
+            }
+        }
+    }
     Ok(())
 }

@@ -8,7 +8,7 @@ use reqwest::header;
 use serde_json::{Value, json};
 
 /// A signed-up user who owns publisher `acme`; answers their token.
-async fn publisher_owner(app: &TestApp, email: &str, slug: &str) -> String {
+pub async fn publisher_owner(app: &TestApp, email: &str, slug: &str) -> String {
     let token = app.signed_up(email).await;
     let resp = app
         .post_json_as(
@@ -21,7 +21,7 @@ async fn publisher_owner(app: &TestApp, email: &str, slug: &str) -> String {
     token
 }
 
-async fn upload(app: &TestApp, token: &str, name: &str, bytes: Vec<u8>) -> reqwest::Response {
+pub async fn upload(app: &TestApp, token: &str, name: &str, bytes: Vec<u8>) -> reqwest::Response {
     app.post(&format!("/api/v1/modules/{name}/versions"))
         .bearer_auth(token)
         .header(header::CONTENT_TYPE, "application/octet-stream")

@@ -12,6 +12,7 @@ mod packages;
 mod s3;
 mod tokens;
 mod web;
+mod web_catalog;
 
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
