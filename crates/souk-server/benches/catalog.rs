@@ -105,12 +105,20 @@ async fn hammer(url: &str, clients: usize, secs: u64, expect_len: usize) -> Run 
     }
 }
 
-struct Nginx(std::process::Child, tempfile::TempDir);
+/// The nginx master process and the directory holding its configuration and files.
+struct Nginx {
+    master: std::process::Child,
+    _dir: tempfile::TempDir,
+}
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        // SIGTERM, not SIGKILL: the master then stops its workers, which would otherwise
+        // outlive it.
+        let _ = std::process::Command::new("kill")
+            .arg(self.master.id().to_string())
+            .status();
+        let _ = self.master.wait();
     }
 }
 
@@ -118,7 +126,9 @@ impl Drop for Nginx {
 fn start_nginx(file: &std::path::Path) -> Option<(Nginx, SocketAddr)> {
     let bin = std::env::var("SOUK_BENCH_NGINX").unwrap_or_else(|_| "/usr/sbin/nginx".into());
     if !std::path::Path::new(&bin).exists() {
-        eprintln!("nginx not found at {bin}: install it (apt-get install nginx) for the comparison");
+        eprintln!(
+            "nginx not found at {bin}: install it (apt-get install nginx) for the comparison"
+        );
         return None;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -150,7 +160,13 @@ fn start_nginx(file: &std::path::Path) -> Option<(Nginx, SocketAddr)> {
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     for _ in 0..50 {
         if std::net::TcpStream::connect(addr).is_ok() {
-            return Some((Nginx(child, dir), addr));
+            return Some((
+                Nginx {
+                    master: child,
+                    _dir: dir,
+                },
+                addr,
+            ));
         }
         std::thread::sleep(Duration::from_millis(100));
     }
