@@ -794,7 +794,10 @@ async fn the_demo_catalog_loads_once() {
     assert_eq!(m["versions"][0]["dependencies"][0]["name"], "economy-core");
     // The demo account can sign in and owns the demo publishers.
     let token = app
-        .login(souk_server::demo::DEMO_EMAIL, souk_server::demo::DEMO_PASSWORD)
+        .login(
+            souk_server::demo::DEMO_EMAIL,
+            souk_server::demo::DEMO_PASSWORD,
+        )
         .await;
     let mine = app.get_json("/api/v1/me/publishers", &token).await;
     assert_eq!(mine.as_array().unwrap().len(), 5);
