@@ -1,5 +1,5 @@
-//! `souk`: the marketplace server, its administration commands, and (as they land) the client
-//! commands and the companion agent, in one binary.
+//! `souk`: the marketplace server, its administration commands, the client commands and (as it
+//! lands) the companion agent, in one binary.
 //!
 //! Every failure ends with one line on stderr (`error: ...`) and a non-zero exit: 2 for a
 //! configuration problem or bad arguments, 1 for anything else.
@@ -71,6 +71,18 @@ enum Command {
     Init(client::init::InitArgs),
     /// Build a module folder into a package archive (.tar.gz).
     Pack(client::pack::PackArgs),
+    /// Sign in to a marketplace and remember the token.
+    Login(client::login::LoginArgs),
+    /// Upload a module version (a folder, packed, or a package archive).
+    Publish(client::publish::PublishArgs),
+    /// Mark a version as yanked: still downloadable by exact version, never the latest.
+    Yank(client::yank::YankArgs),
+    /// Take back a yank.
+    Unyank(client::yank::UnyankArgs),
+    /// Show a module and its versions.
+    Info(client::info::InfoArgs),
+    /// Download a package and check its SHA-256.
+    Download(client::download::DownloadArgs),
 }
 
 #[derive(Subcommand)]
@@ -194,11 +206,19 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Init(args) => client::init::run(&args)?,
         Command::Pack(args) => client::pack::run(&args)?,
+        Command::Login(args) => client::login::run(&args).await?,
+        Command::Publish(args) => client::publish::run(&args).await?,
+        Command::Yank(args) => client::yank::yank(&args).await?,
+        Command::Unyank(args) => client::yank::unyank(&args).await?,
+        Command::Info(args) => client::info::run(&args).await?,
+        Command::Download(args) => client::download::run(&args).await?,
     }
     Ok(())
 }
 
 fn main() -> ExitCode {
+    // reqwest is built without a bundled TLS provider; install ours before any client exists.
+    souk_server::install_crypto_provider();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,7 +1,16 @@
 //! Client commands: what a module author runs on their own machine. `init` and `pack` work
-//! offline, on a folder; the commands that talk to a marketplace build on them.
+//! offline, on a folder; `login`, `publish`, `yank`, `unyank`, `info` and `download` talk to a
+//! marketplace's API, chosen as [`config`] describes.
 //!
 //! Like every `souk` command, they fail with one line (`error: ...`) and exit 1.
 
+pub mod api;
+pub mod config;
+pub mod download;
+pub mod info;
 pub mod init;
+pub mod login;
 pub mod pack;
+pub mod publish;
+pub mod spec;
+pub mod yank;

@@ -73,10 +73,6 @@ pub fn run(args: &PackArgs) -> anyhow::Result<()> {
 
 /// Packs `dir` in memory, checked as the marketplace will check it: its manifest and the bytes
 /// of the .tar.gz. For `souk publish DIR`.
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "for `souk publish DIR`, which is not written yet")
-)]
 pub fn pack_dir(dir: &Path) -> anyhow::Result<(Manifest, Vec<u8>)> {
     let packed = pack(dir, None)?;
     Ok((packed.manifest, packed.bytes))
