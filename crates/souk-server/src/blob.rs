@@ -385,7 +385,7 @@ impl BlobStore {
         Ok(Some(url))
     }
 
-    /// Readiness: a write, read and delete of a marker blob.
+    /// Readiness: a write and a read of a marker blob (left in place; the next check rewrites it).
     pub async fn check(&self) -> anyhow::Result<()> {
         let key = ObjectPath::from("readyz/marker");
         self.store

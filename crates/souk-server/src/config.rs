@@ -444,7 +444,7 @@ pub static KEYS: &[Key] = &[
     Key {
         name: "s3.access_key_id",
         secret: false,
-        help: "S3 access key id (empty: the environment's AWS credentials)",
+        help: "S3 access key id (empty: the instance's metadata-service credentials)",
         set: |c, v| {
             c.s3.access_key_id = v.trim().to_owned();
             Ok(())

@@ -148,3 +148,36 @@ pub fn set_cookie(name: &str, value: &str, max_age_secs: u64, secure: bool) -> S
         if secure { "; Secure" } else { "" }
     )
 }
+
+/// An uploaded image as the raw request body, read up to
+/// [`crate::services::catalog::MAX_IMAGE_BYTES`] whatever `http.max_body_bytes` says (413 past
+/// it, in the error envelope). The bytes are checked to be an image by the service.
+pub struct ImageBody(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ImageBody {
+    type Rejection = AppError;
+
+    async fn from_request(req: axum::extract::Request, _: &S) -> Result<Self, AppError> {
+        use futures_util::StreamExt;
+        let limit = crate::services::catalog::MAX_IMAGE_BYTES;
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > limit) {
+            return Err(AppError::PayloadTooLarge);
+        }
+        let mut stream = req.into_body().into_data_stream();
+        let mut buf = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk =
+                chunk.map_err(|e| AppError::bad_request("upload_interrupted", e.to_string()))?;
+            if buf.len() + chunk.len() > limit {
+                return Err(AppError::PayloadTooLarge);
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(ImageBody(buf.into()))
+    }
+}

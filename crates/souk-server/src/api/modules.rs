@@ -6,10 +6,9 @@ use super::catalog_views::{
 };
 use crate::AppState;
 use crate::error::{AppError, AppResult, ErrorEnvelope};
-use crate::extract::{ApiJson, ApiUser, MaybeApiUser};
+use crate::extract::{ApiJson, ApiUser, ImageBody, MaybeApiUser};
 use crate::services::catalog::{Browse, ModuleAccess, ModuleEdit};
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -212,7 +211,7 @@ pub async fn set_icon(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
     Path(name): Path<String>,
-    body: Bytes,
+    ImageBody(body): ImageBody,
 ) -> AppResult<Json<ModuleSummaryView>> {
     p.require_scope(Scope::Publish)?;
     let m = state.catalog.set_icon(&p.user, &name, body).await?;
@@ -234,7 +233,7 @@ pub async fn add_screenshot(
     ApiUser(p): ApiUser,
     Path(name): Path<String>,
     Query(params): Query<ScreenshotParams>,
-    body: Bytes,
+    ImageBody(body): ImageBody,
 ) -> AppResult<(StatusCode, Json<ScreenshotView>)> {
     p.require_scope(Scope::Publish)?;
     let s = state

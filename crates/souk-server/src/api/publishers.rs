@@ -3,10 +3,9 @@
 use super::catalog_views::{MemberView, MyPublisherView, PublisherView};
 use crate::AppState;
 use crate::error::{AppResult, ErrorEnvelope};
-use crate::extract::{ApiJson, ApiUser};
+use crate::extract::{ApiJson, ApiUser, ImageBody};
 use crate::services::catalog::publisher_profile;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -119,7 +118,7 @@ pub async fn set_logo(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
     Path(slug): Path<String>,
-    body: Bytes,
+    ImageBody(body): ImageBody,
 ) -> AppResult<Json<PublisherView>> {
     p.require_scope(Scope::Publish)?;
     let publisher = state

@@ -54,16 +54,25 @@ impl Catalog {
             }
         }
         for dep in manifest.dependencies.keys() {
-            match self.store.module_by_name(&dep.normalized()).await {
-                Ok(_) => {}
-                Err(StoreError::NotFound) => {
+            // Someone else's private module must look absent here too, or publishing would
+            // reveal that the name exists.
+            let visible = match self.store.module_by_name(&dep.normalized()).await {
+                Ok(m) if m.visibility == Visibility::Private => {
+                    self.role_in(user, m.publisher_id).await?.is_some()
+                }
+                Ok(_) => true,
+                Err(StoreError::NotFound) => false,
+                Err(e) => return Err(e.into()),
+            };
+            match visible {
+                true => {}
+                false => {
                     return Err(AppError::unprocessable(
                         "unknown_dependency",
                         format!("dependencies.{dep}"),
                         format!("there is no module named `{dep}` to depend on"),
                     ));
                 }
-                Err(e) => return Err(e.into()),
             }
         }
 

@@ -565,7 +565,25 @@ async fn private_modules_are_invisible_outside_their_publisher() {
     assert_eq!(list["items"], json!([]));
     let theirs = app.get_json("/api/v1/modules?publisher=acme", &ada).await;
     assert_eq!(theirs["items"][0]["name"], "secret");
-    // Editing someone else's public module is 403; a bad field is 422.
+    // Depending on it from outside answers as if it did not exist.
+    let eve_pub = app
+        .post_json_as(
+            "/api/v1/publishers",
+            &eve,
+            &json!({ "slug": "evil", "display_name": "Evil" }),
+        )
+        .await;
+    assert_eq!(eve_pub.status(), StatusCode::CREATED);
+    let resp = upload(
+        &app,
+        &eve,
+        "snoop",
+        package("snoop", "1.0.0", "evil", &[("secret", "^1")]),
+    )
+    .await;
+    let (code, _) = envelope(resp, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(code, "unknown_dependency");
+    // A bad field is 422.
     let resp = app
         .client
         .patch(app.url("/api/v1/modules/secret"))
@@ -678,6 +696,30 @@ async fn icons_and_screenshots_must_be_images() {
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     // The icon still uses the same bytes, so the blob stays.
     assert_eq!(images(), 1);
+
+    // Images may be larger than the 2 MiB JSON body limit, up to 5 MiB.
+    let mut big = PNG_1X1.to_vec();
+    big.resize(3 * 1024 * 1024, 0);
+    let resp = app
+        .client
+        .put(app.url("/api/v1/modules/pretty/icon"))
+        .bearer_auth(&ada)
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    big.resize(6 * 1024 * 1024, 0);
+    let resp = app
+        .client
+        .put(app.url("/api/v1/modules/pretty/icon"))
+        .bearer_auth(&ada)
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    let (code, _) = envelope(resp, StatusCode::PAYLOAD_TOO_LARGE).await;
+    assert_eq!(code, "payload_too_large");
 }
 
 #[tokio::test]
