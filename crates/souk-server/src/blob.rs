@@ -233,10 +233,11 @@ impl BlobStore {
     }
 
     /// Stores a staged file under its content address, unless that blob is already there.
-    pub async fn store(&self, kind: BlobKind, staged: &Staged) -> anyhow::Result<()> {
+    /// Answers whether it wrote the blob (false: the same bytes were stored before).
+    pub async fn store(&self, kind: BlobKind, staged: &Staged) -> anyhow::Result<bool> {
         let key = blob_key(kind, &staged.sha256);
         if self.exists(&key).await? {
-            return Ok(());
+            return Ok(false);
         }
         let mut file = tokio::fs::File::open(&staged.file).await?;
         if staged.size as usize <= PART_BYTES {
@@ -246,7 +247,7 @@ impl BlobStore {
                 .put(&key, PutPayload::from(buf))
                 .await
                 .with_context(|| format!("cannot store blob {key}"))?;
-            return Ok(());
+            return Ok(true);
         }
         let upload = self
             .store
@@ -267,7 +268,7 @@ impl BlobStore {
             .finish()
             .await
             .with_context(|| format!("cannot finish storing blob {key}"))?;
-        Ok(())
+        Ok(true)
     }
 
     pub async fn exists(&self, key: &ObjectPath) -> anyhow::Result<bool> {
@@ -353,15 +354,14 @@ impl BlobStore {
         Ok(Box::pin(got.into_stream().map_err(std::io::Error::other)))
     }
 
-    /// Reads a whole small blob (an image) into memory.
-    pub async fn read_all(&self, kind: BlobKind, sha256: &str) -> anyhow::Result<Bytes> {
+    /// Reads a whole small blob (an image) into memory; `None` when there is no such blob.
+    pub async fn read_all(&self, kind: BlobKind, sha256: &str) -> anyhow::Result<Option<Bytes>> {
         let key = blob_key(kind, sha256);
-        let got = self
-            .store
-            .get(&key)
-            .await
-            .with_context(|| format!("cannot read blob {key}"))?;
-        Ok(got.bytes().await?)
+        match self.store.get(&key).await {
+            Ok(got) => Ok(Some(got.bytes().await?)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot read blob {key}")),
+        }
     }
 
     /// A short-lived URL the client can download from directly, when the store is S3 and

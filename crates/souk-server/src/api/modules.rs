@@ -273,22 +273,13 @@ pub async fn image(
     if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(AppError::NotFound);
     }
-    let key = crate::blob::blob_key(crate::blob::BlobKind::Image, &sha256);
-    if !state
-        .catalog
-        .blobs()
-        .exists(&key)
-        .await
-        .map_err(AppError::internal)?
-    {
-        return Err(AppError::NotFound);
-    }
     let bytes = state
         .catalog
         .blobs()
         .read_all(crate::blob::BlobKind::Image, &sha256)
         .await
-        .map_err(AppError::internal)?;
+        .map_err(AppError::internal)?
+        .ok_or(AppError::NotFound)?;
     let info = souk_core::image::check_image(&bytes).map_err(|_| AppError::NotFound)?;
     let mut resp = bytes.into_response();
     let h = resp.headers_mut();

@@ -106,6 +106,22 @@ pub fn optional_url(field: &'static str, v: Option<&str>) -> AppResult<Option<St
     }
 }
 
+/// The id of the category `slug` names in `all`; `None` for an absent or empty slug, 422 on
+/// `field` for one that names no category.
+fn category_in(
+    all: &[Category],
+    field: &'static str,
+    slug: Option<&str>,
+) -> AppResult<Option<i64>> {
+    let Some(slug) = slug.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    all.iter()
+        .find(|c| c.slug == slug)
+        .map(|c| Some(c.id))
+        .ok_or_else(|| invalid(field, format!("there is no category `{slug}`")))
+}
+
 fn tags(raw: &[String]) -> AppResult<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for t in raw {
@@ -467,18 +483,9 @@ impl Catalog {
         edit: ModuleEdit,
     ) -> AppResult<Module> {
         let m = self.managed_module(user, name).await?;
-        let category_id = match edit.category.as_deref().map(str::trim) {
+        let category_id = match edit.category.as_deref() {
             None => m.category_id,
-            Some("") => None,
-            Some(slug) => Some(
-                self.store
-                    .categories()
-                    .await?
-                    .into_iter()
-                    .find(|c| c.slug == slug)
-                    .ok_or_else(|| invalid("category", format!("there is no category `{slug}`")))?
-                    .id,
-            ),
+            Some(slug) => category_in(&self.store.categories().await?, "category", Some(slug))?,
         };
         let description = match edit.description.as_deref() {
             None => m.description.clone(),
@@ -727,7 +734,7 @@ impl Catalog {
         Self::require_admin(user)?;
         let slug = PublisherSlug::parse_syntax(slug).map_err(|e| invalid("slug", e.message))?;
         let name = text("name", name, 1, 60)?;
-        let parent_id = self.category_id(parent).await?;
+        let parent_id = category_in(&self.store.categories().await?, "parent", parent)?;
         self.store
             .create_category(slug.as_str(), &name, parent_id, position)
             .await
@@ -738,19 +745,6 @@ impl Catalog {
                 ),
                 other => other.into(),
             })
-    }
-
-    async fn category_id(&self, slug: Option<&str>) -> AppResult<Option<i64>> {
-        let Some(slug) = slug.map(str::trim).filter(|s| !s.is_empty()) else {
-            return Ok(None);
-        };
-        self.store
-            .categories()
-            .await?
-            .into_iter()
-            .find(|c| c.slug == slug)
-            .map(|c| Some(c.id))
-            .ok_or_else(|| invalid("parent", format!("there is no category `{slug}`")))
     }
 
     pub async fn update_category(
@@ -767,7 +761,7 @@ impl Catalog {
             .iter()
             .find(|c| c.slug == slug)
             .ok_or(AppError::NotFound)?;
-        let parent_id = self.category_id(parent).await?;
+        let parent_id = category_in(&all, "parent", parent)?;
         // A category cannot move under itself or one of its descendants.
         let mut cursor = parent_id;
         while let Some(id) = cursor {
@@ -780,21 +774,19 @@ impl Catalog {
         self.store
             .update_category(cat.id, &name, parent_id, position)
             .await?;
-        self.store
-            .categories()
-            .await?
-            .into_iter()
-            .find(|c| c.id == cat.id)
-            .ok_or(AppError::NotFound)
+        Ok(Category {
+            name,
+            parent_id,
+            position,
+            ..cat.clone()
+        })
     }
 
     pub async fn delete_category(&self, user: &User, slug: &str) -> AppResult<()> {
         Self::require_admin(user)?;
-        let cat = self
-            .store
-            .categories()
-            .await?
-            .into_iter()
+        let all = self.store.categories().await?;
+        let cat = all
+            .iter()
             .find(|c| c.slug == slug)
             .ok_or(AppError::NotFound)?;
         self.store

@@ -76,12 +76,8 @@ impl Catalog {
             }
         }
 
-        let existed = self
+        let wrote = self
             .blobs
-            .exists(&crate::blob::blob_key(BlobKind::Package, &staged.sha256))
-            .await
-            .map_err(AppError::internal)?;
-        self.blobs
             .store(BlobKind::Package, &staged)
             .await
             .map_err(AppError::internal)?;
@@ -97,7 +93,7 @@ impl Catalog {
                 Ok((module, version))
             }
             Err(e) => {
-                if !existed
+                if wrote
                     && !self
                         .store
                         .package_in_use(&staged.sha256)

@@ -844,3 +844,95 @@ async fn the_demo_catalog_loads_once() {
     let mine = app.get_json("/api/v1/me/publishers", &token).await;
     assert_eq!(mine.as_array().unwrap().len(), 5);
 }
+
+#[tokio::test]
+async fn admins_manage_the_category_tree() {
+    let app = TestApp::spawn().await;
+    app.state
+        .accounts
+        .create_user(
+            "root@example.com",
+            crate::PASSWORD,
+            None,
+            souk_core::Role::Admin,
+        )
+        .await
+        .unwrap();
+    let admin = app.login("root@example.com", crate::PASSWORD).await;
+    let patch = |path: &str, body: Value| {
+        app.client
+            .patch(app.url(path))
+            .bearer_auth(&admin)
+            .json(&body)
+            .send()
+    };
+    let delete = |path: &str| app.client.delete(app.url(path)).bearer_auth(&admin).send();
+
+    let resp = app
+        .post_json_as(
+            "/api/v1/categories",
+            &admin,
+            &json!({ "slug": "racing", "name": "Racing", "parent": "gameplay" }),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let tree: Value = resp.json().await.unwrap();
+    let racing = tree
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["slug"] == "racing")
+        .unwrap();
+    assert_eq!(racing["parent"], "gameplay");
+    for (body, status) in [
+        (
+            json!({ "slug": "racing", "name": "Again" }),
+            StatusCode::CONFLICT,
+        ),
+        (
+            json!({ "slug": "karts", "name": "Karts", "parent": "nowhere" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({ "slug": "Bad Slug", "name": "x" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let resp = app.post_json_as("/api/v1/categories", &admin, &body).await;
+        envelope(resp, status).await;
+    }
+
+    // A category cannot move under its own descendant.
+    let resp = patch(
+        "/api/v1/categories/gameplay",
+        json!({ "slug": "gameplay", "name": "Gameplay", "parent": "racing" }),
+    )
+    .await
+    .unwrap();
+    envelope(resp, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let resp = patch(
+        "/api/v1/categories/racing",
+        json!({ "slug": "racing", "name": "Racing games", "position": 4 }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let tree: Value = resp.json().await.unwrap();
+    let racing = tree
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["slug"] == "racing")
+        .unwrap();
+    assert_eq!(
+        (racing["name"].clone(), racing["parent"].clone()),
+        (json!("Racing games"), Value::Null)
+    );
+
+    let resp = delete("/api/v1/categories/economy").await.unwrap();
+    envelope(resp, StatusCode::CONFLICT).await;
+    let resp = delete("/api/v1/categories/racing").await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let resp = delete("/api/v1/categories/racing").await.unwrap();
+    envelope(resp, StatusCode::NOT_FOUND).await;
+}
