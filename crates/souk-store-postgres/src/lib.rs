@@ -21,6 +21,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "catalog",
         sql: include_str!("../migrations/0002_catalog.sql"),
     },
+    Migration {
+        version: 3,
+        name: "discovery",
+        sql: include_str!("../migrations/0003_discovery.sql"),
+    },
 ];
 
 /// Any fixed number both nodes agree on: it names Souk's migration lock.
@@ -32,6 +37,7 @@ pub struct PostgresStore {
 
 souk_store::sql_store_impls!(PostgresStore, sqlx::Postgres);
 souk_store::sql_catalog_impls!(PostgresStore, sqlx::Postgres);
+souk_store::sql_discovery_impls!(PostgresStore, sqlx::Postgres);
 
 impl PostgresStore {
     /// Connects to the database a `postgres://` URL names. Does not migrate.

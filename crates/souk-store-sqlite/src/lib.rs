@@ -22,6 +22,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "catalog",
         sql: include_str!("../migrations/0002_catalog.sql"),
     },
+    Migration {
+        version: 3,
+        name: "discovery",
+        sql: include_str!("../migrations/0003_discovery.sql"),
+    },
 ];
 
 pub struct SqliteStore {
@@ -30,6 +35,7 @@ pub struct SqliteStore {
 
 souk_store::sql_store_impls!(SqliteStore, sqlx::Sqlite);
 souk_store::sql_catalog_impls!(SqliteStore, sqlx::Sqlite);
+souk_store::sql_discovery_impls!(SqliteStore, sqlx::Sqlite);
 
 impl SqliteStore {
     /// Opens (creating if missing) the database a `sqlite://PATH` URL names. Does not migrate.

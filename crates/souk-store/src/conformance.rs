@@ -7,6 +7,7 @@ use crate::{NewApiToken, NewSession, NewUser, Store, StoreError, User};
 use souk_core::{Email, Password, PasswordHash, Role, Scopes, Timestamp};
 
 pub use crate::conformance_catalog::*;
+pub use crate::conformance_discovery::*;
 
 /// A fresh store for one test; `guard` keeps its temporary directory or database alive.
 pub struct TestStore {
@@ -23,7 +24,8 @@ macro_rules! conformance_tests {
             sessions_expire_and_end, tokens_list_revoke_and_touch, login_failures_count_and_clear,
             idempotency_claims_once, migrate_twice_is_a_no_op, schema_has_the_account_tables,
             publishers_and_members, versions_publish_yank_and_latest, modules_list_sorted_and_paged,
-            module_media, category_tree);
+            module_media, category_tree, search_change_log_follows_catalog_writes,
+            index_docs_hold_only_listed_modules, views_activity_and_featured);
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {
         $(

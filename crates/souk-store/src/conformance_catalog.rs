@@ -8,7 +8,7 @@ use crate::{
 };
 use souk_core::Timestamp;
 
-fn profile(name: &str) -> PublisherProfile {
+pub(crate) fn profile(name: &str) -> PublisherProfile {
     PublisherProfile {
         display_name: name.into(),
         bio: "We make things.".into(),
@@ -17,7 +17,7 @@ fn profile(name: &str) -> PublisherProfile {
     }
 }
 
-fn new_module(name: &str, publisher_id: i64) -> NewModule {
+pub(crate) fn new_module(name: &str, publisher_id: i64) -> NewModule {
     NewModule {
         name: name.into(),
         name_normalized: souk_core::normalize_name(name),
@@ -31,7 +31,7 @@ fn new_module(name: &str, publisher_id: i64) -> NewModule {
     }
 }
 
-fn new_version(version: &str, by: i64, deps: &[(&str, &str)]) -> NewVersion {
+pub(crate) fn new_version(version: &str, by: i64, deps: &[(&str, &str)]) -> NewVersion {
     NewVersion {
         version: version.into(),
         prerelease: version.contains('-'),

@@ -11,11 +11,14 @@ pub mod accounts;
 pub mod catalog;
 pub mod conformance;
 mod conformance_catalog;
+mod conformance_discovery;
+pub mod discovery;
 pub mod idempotency;
 pub mod migrate;
 pub mod sessions;
 pub mod sql;
 pub mod sql_catalog;
+pub mod sql_discovery;
 pub mod throttle;
 pub mod tokens;
 
@@ -25,6 +28,7 @@ pub use catalog::{
     ModuleStore, ModuleUpdate, NewModule, NewVersion, PackageFileRow, PublishTarget, Publisher,
     PublisherProfile, PublisherStore, Screenshot, Version, VersionStatus, VersionStore, Visibility,
 };
+pub use discovery::{DayActivity, DiscoveryStore, IndexDoc, SearchChange};
 pub use idempotency::{IdempotencyRecord, IdempotencyStore};
 pub use migrate::Migration;
 pub use sessions::{NewSession, Session, SessionStore};
@@ -78,6 +82,7 @@ pub trait Store:
     + CategoryStore
     + ModuleStore
     + VersionStore
+    + DiscoveryStore
     + Send
     + Sync
     + 'static
