@@ -190,7 +190,7 @@ async fn main() {
     let store = souk_server::open_store(&config, true).await.unwrap();
     let keys = ServerKeys::load_or_create(&config).unwrap();
     let blobs = souk_server::blob::BlobStore::from_config(&config).unwrap();
-    let state = AppState::new(store, config, keys, blobs);
+    let state = AppState::new(store, config, keys, blobs).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = souk_server::app(state.clone());

@@ -37,7 +37,7 @@ async fn main() {
     let store = souk_server::open_store(&config, true).await.unwrap();
     let keys = ServerKeys::load_or_create(&config).unwrap();
     let blobs = souk_server::blob::BlobStore::from_config(&config).unwrap();
-    let state = AppState::new(store, config, keys, blobs);
+    let state = AppState::new(store, config, keys, blobs).await.unwrap();
     state
         .accounts
         .register("bench@example.com", "correct horse battery", None)

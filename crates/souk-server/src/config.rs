@@ -77,6 +77,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub s3: S3Config,
     pub packages: PackageLimits,
+    pub search: SearchConfig,
     sources: Vec<(&'static str, Source)>,
 }
 
@@ -108,6 +109,13 @@ pub struct S3Config {
     /// Answer downloads with a redirect to a short-lived presigned URL instead of streaming.
     pub presign_downloads: bool,
     pub presign_ttl_secs: u64,
+}
+
+/// The search index (`DATA_DIR/search`).
+#[derive(Debug, Clone)]
+pub struct SearchConfig {
+    /// How often a node reads the change log for catalog writes (its own and other nodes').
+    pub follow_interval_ms: u64,
 }
 
 /// Limits on uploaded packages.
@@ -155,6 +163,9 @@ impl Default for Config {
                 max_unpacked_bytes: 500 * 1024 * 1024,
                 max_entries: 10_000,
                 max_ratio: 100,
+            },
+            search: SearchConfig {
+                follow_interval_ms: 250,
             },
             sources: Vec::new(),
         }
@@ -520,6 +531,16 @@ pub static KEYS: &[Key] = &[
             Ok(())
         },
         get: |c| c.packages.max_ratio.to_string(),
+    },
+    Key {
+        name: "search.follow_interval_ms",
+        secret: false,
+        help: "how often the search index picks up catalog changes, in milliseconds",
+        set: |c, v| {
+            c.search.follow_interval_ms = positive(parse(v, "a number of milliseconds")?)?;
+            Ok(())
+        },
+        get: |c| c.search.follow_interval_ms.to_string(),
     },
 ];
 

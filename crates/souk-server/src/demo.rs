@@ -10,8 +10,8 @@
 
 use crate::AppState;
 use anyhow::Context;
-use souk_core::Role;
 use souk_core::package::{PackageFile, write_tar_gz};
+use souk_core::{Role, Timestamp};
 use souk_store::StoreError;
 
 pub const DEMO_EMAIL: &str = "demo@souk.example.com";
@@ -387,14 +387,21 @@ pub async fn load(state: &AppState) -> anyhow::Result<bool> {
             .update_module(&user, name, edit)
             .await
             .map_err(|e| anyhow::anyhow!("demo module {name}: {e}"))?;
-        // A believable spread of downloads over the last two weeks.
+        // A believable spread of downloads over the last two weeks; every fourth module is
+        // taking off this week, so that trending has something to show.
+        let rising = i % 4 == 1;
         let versions = state.store.versions(module.id).await?;
         let today = souk_core::Timestamp::now().millis() / (24 * 3600 * 1000);
         let mut counts = Vec::new();
         for (vi, v) in versions.iter().enumerate() {
             for day in 0..14 {
                 let n = ((i * 37 + vi * 11 + day as usize * 7) % 50) as i64 + 1;
-                counts.push((v.id, today - day, n * (MODULES.len() - i) as i64 / 4 + 1));
+                let boost = if rising && day < 7 { 4 } else { 1 };
+                counts.push((
+                    v.id,
+                    today - day,
+                    boost * n * (MODULES.len() - i) as i64 / 4 + 1,
+                ));
             }
         }
         state.store.record_downloads(&counts).await?;
@@ -410,6 +417,24 @@ pub async fn load(state: &AppState) -> anyhow::Result<bool> {
         )
         .await
         .map_err(|e| anyhow::anyhow!("demo yank: {e}"))?;
+    // A few featured modules for the home page, in the order admins would set.
+    let mut featured = Vec::new();
+    for (name, ..) in MODULES.iter().step_by(7).take(4) {
+        featured.push(
+            state
+                .store
+                .module_by_name(&souk_core::normalize_name(name))
+                .await?
+                .id,
+        );
+    }
+    state
+        .store
+        .set_featured(&featured, user.id, Timestamp::now())
+        .await?;
+    // The index takes the catalog in now, so the first page served shows it.
+    state.search.sync().await?;
+    state.search.refresh_trending().await?;
     tracing::info!(
         publishers = PUBLISHERS.len(),
         modules = MODULES.len(),

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod metrics;
+pub mod search;
 pub mod services;
 pub mod state;
 pub mod web;
@@ -93,6 +94,7 @@ pub fn app(state: AppState) -> Router {
         .merge(web::assets_router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), search_sees_own_writes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(state.config.http.max_body_bytes))
         // Packages and images are compressed already; gzip would only burn CPU and break ranges.
@@ -125,6 +127,32 @@ pub fn app(state: AppState) -> Router {
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, HexRequestId))
         .with_state(state)
+}
+
+/// After a request that may have changed the catalog succeeds, this node's search index takes in
+/// the change before the answer goes out: whoever publishes or edits and then searches on the
+/// same node sees their change. Other nodes pick it up from the change log within
+/// `search.follow_interval_ms`.
+async fn search_sees_own_writes(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let writes = !matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    let resp = next.run(req).await;
+    if writes
+        && (resp.status().is_success() || resp.status().is_redirection())
+        && let Err(e) = state.search.sync().await
+    {
+        tracing::warn!(
+            error = format!("{e:#}"),
+            "search index could not take in a change"
+        );
+    }
+    resp
 }
 
 fn wants_json(path: &str) -> bool {
@@ -169,7 +197,8 @@ async fn method_not_allowed(uri: axum::http::Uri) -> Response {
     }
 }
 
-/// Deletes expired sessions, old login failures and old idempotency keys, hourly. Safe on any
+/// Deletes expired sessions, old login failures, old idempotency keys and old search-change
+/// rows, hourly. Safe on any
 /// number of nodes at once: each is a plain idempotent DELETE.
 async fn prune_forever(store: DynStore, login_window_secs: i64) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
@@ -182,15 +211,19 @@ async fn prune_forever(store: DynStore, login_window_secs: i64) {
                 .prune_login_failures(now.plus_secs(-login_window_secs))
                 .await,
             store.prune_idempotency(now.plus_secs(-24 * 3600)).await,
+            // A day of change log is far more than any running node lags; a node that was down
+            // longer rebuilds its index at start.
+            store.prune_search_changes(now.plus_secs(-24 * 3600)).await,
         );
         match results {
-            (Ok(s), Ok(l), Ok(i)) => tracing::debug!(
+            (Ok(s), Ok(l), Ok(i), Ok(c)) => tracing::debug!(
                 sessions = s,
                 login_failures = l,
                 idempotency_keys = i,
+                search_changes = c,
                 "pruned"
             ),
-            (s, l, i) => tracing::warn!(?s, ?l, ?i, "pruning failed"),
+            (s, l, i, c) => tracing::warn!(?s, ?l, ?i, ?c, "pruning failed"),
         }
     }
 }
@@ -212,11 +245,15 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     let blobs = blob::BlobStore::from_config(&config)?;
     let pruner = tokio::spawn(prune_forever(store.clone(), config.auth.login_window_secs));
-    let state = AppState::new(store.clone(), config, keys, blobs);
+    let state = AppState::new(store.clone(), config, keys, blobs).await?;
     if demo {
         demo::load(&state).await?;
     }
     let counter = tokio::spawn(state.downloads.clone().run(Duration::from_secs(5)));
+    let views = tokio::spawn(state.views.clone().run(Duration::from_secs(5)));
+    let follower = tokio::spawn(state.search.clone().follow(Duration::from_millis(
+        state.config.search.follow_interval_ms,
+    )));
     tracing::info!(%addr, backend = store.backend(), blobs = state.catalog.blobs().kind(),
         url = %state.config.effective_public_url(), "souk is serving");
     axum::serve(
@@ -228,7 +265,10 @@ pub async fn serve(
     .context("server failed")?;
     pruner.abort();
     counter.abort();
+    views.abort();
+    follower.abort();
     state.downloads.flush().await;
+    state.views.flush().await;
     store.close().await;
     tracing::info!("souk stopped");
     Ok(())

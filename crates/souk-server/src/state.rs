@@ -1,11 +1,15 @@
-//! What every handler can reach: the store, the configuration, the server's keys and metrics.
+//! What every handler can reach: the store, the configuration, the server's keys and metrics,
+//! the services and the search index.
 
 use crate::blob::BlobStore;
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::search::SearchIndex;
 use crate::services::accounts::Accounts;
 use crate::services::catalog::Catalog;
-use crate::services::downloads::DownloadCounter;
+use crate::services::counters::{DailyCounter, Tally};
+use crate::services::discovery::Discovery;
+use crate::services::views::ViewCounter;
 use souk_store::DynStore;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -20,7 +24,10 @@ pub struct Inner {
     pub metrics: Metrics,
     pub accounts: Accounts,
     pub catalog: Catalog,
-    pub downloads: DownloadCounter,
+    pub downloads: DailyCounter,
+    pub views: ViewCounter,
+    pub search: Arc<SearchIndex>,
+    pub discovery: Discovery,
 }
 
 impl Deref for AppState {
@@ -31,19 +38,32 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(store: DynStore, config: Config, keys: ServerKeys, blobs: BlobStore) -> Self {
+    /// Builds the state and opens the search index in the data directory (rebuilding it from the
+    /// database when it is missing or stale).
+    pub async fn new(
+        store: DynStore,
+        config: Config,
+        keys: ServerKeys,
+        blobs: BlobStore,
+    ) -> anyhow::Result<Self> {
         let accounts = Accounts::new(store.clone(), config.auth.clone());
         let catalog = Catalog::new(store.clone(), blobs);
-        let downloads = DownloadCounter::new(store.clone());
-        Self(Arc::new(Inner {
-            store,
+        let downloads = DailyCounter::new(store.clone(), Tally::Downloads);
+        let views = ViewCounter::new(store.clone());
+        let search =
+            SearchIndex::open(&crate::search::index_dir(&config.data_dir), store.clone()).await?;
+        Ok(Self(Arc::new(Inner {
+            store: store.clone(),
             config,
             keys,
             metrics: Metrics::new(),
             accounts,
             catalog,
             downloads,
-        }))
+            views,
+            discovery: Discovery::new(store.clone(), search.clone()),
+            search,
+        })))
     }
 }
 

@@ -124,6 +124,28 @@ pub struct ModuleSummaryView {
     pub updated_at: String,
 }
 
+impl ModuleSummaryView {
+    /// A search result as a list entry: search only holds listed modules, so public and live.
+    pub fn from_card(c: &crate::search::schema::Card) -> Self {
+        Self {
+            name: c.name.clone(),
+            display_name: c.display_name.clone(),
+            summary: c.summary.clone(),
+            publisher: PublisherRef {
+                slug: c.publisher.slug.clone(),
+                display_name: c.publisher.display_name.clone(),
+            },
+            latest_version: Some(c.latest_version.clone()).filter(|v| !v.is_empty()),
+            downloads: c.downloads,
+            visibility: "public".into(),
+            archived: false,
+            icon_url: c.icon_url.clone(),
+            created_at: c.created_at.clone(),
+            updated_at: c.updated_at.clone(),
+        }
+    }
+}
+
 impl From<&Module> for ModuleSummaryView {
     fn from(m: &Module) -> Self {
         Self {
@@ -279,6 +301,8 @@ pub struct CategoryView {
     pub name: String,
     pub parent: Option<String>,
     pub position: i64,
+    /// Listed modules in it and its subcategories.
+    pub count: u64,
 }
 
 impl CategoryView {
@@ -292,6 +316,7 @@ impl CategoryView {
                     .and_then(|p| all.iter().find(|x| x.id == p))
                     .map(|p| p.slug.clone()),
                 position: c.position,
+                count: 0,
             })
             .collect()
     }

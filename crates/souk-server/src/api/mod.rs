@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod catalog_views;
+pub mod discovery;
 pub mod modules;
 pub mod publishers;
 pub mod system;
@@ -35,6 +36,7 @@ use utoipa_axum::routes;
         (name = "publishers", description = "Publishers and their members"),
         (name = "modules", description = "Modules, their media, categories"),
         (name = "versions", description = "Publish, yank and download versions"),
+        (name = "discovery", description = "Search, suggestions, featured and trending modules"),
         (name = "system", description = "Health, readiness, metrics and this document"),
     )
 )]
@@ -82,6 +84,12 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(versions::yank))
         .routes(routes!(versions::unyank))
         .routes(routes!(versions::download))
+        .routes(routes!(discovery::search))
+        .routes(routes!(discovery::suggest))
+        .routes(routes!(discovery::featured))
+        .routes(routes!(discovery::trending))
+        .routes(routes!(discovery::admin_featured, discovery::set_featured))
+        .routes(routes!(discovery::reindex))
         .routes(routes!(system::healthz))
         .routes(routes!(system::readyz))
         .routes(routes!(system::metrics))

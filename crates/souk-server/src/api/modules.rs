@@ -7,6 +7,7 @@ use super::catalog_views::{
 use crate::AppState;
 use crate::error::{AppError, AppResult, ErrorEnvelope};
 use crate::extract::{ApiJson, ApiUser, ImageBody, MaybeApiUser};
+use crate::search::query::{SearchParams, Sort};
 use crate::services::catalog::{Browse, ModuleAccess, ModuleEdit};
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -16,44 +17,54 @@ use serde::Deserialize;
 use souk_core::Scope;
 use utoipa::{IntoParams, ToSchema};
 
-#[derive(Deserialize, IntoParams)]
-pub struct ListParams {
-    /// `newest` (default) or `downloads`.
-    pub sort: Option<String>,
-    /// Only this publisher's modules (its members also see private and archived ones).
-    pub publisher: Option<String>,
-    pub cursor: Option<String>,
-    /// 1 to 100, default 20.
-    pub limit: Option<u32>,
-}
-
-/// Lists modules: public and unarchived ones, newest or most downloaded first.
-#[utoipa::path(get, path = "/api/v1/modules", tag = "modules", params(ListParams),
-    responses((status = 200, body = ModulePage), (status = 400, body = ErrorEnvelope)))]
+/// Lists modules. Everyone gets listed modules from the search index, with the same filters and
+/// sorts as `GET /api/v1/search` (default sort `newest`). A member of the `publisher` asked for
+/// gets that publisher's every module instead, private and archived ones included, from the
+/// database (sorts `newest` and `downloads`).
+#[utoipa::path(get, path = "/api/v1/modules", tag = "modules", params(SearchParams),
+    responses((status = 200, body = ModulePage), (status = 400, body = ErrorEnvelope),
+        (status = 422, body = ErrorEnvelope)))]
 pub async fn list(
     State(state): State<AppState>,
     MaybeApiUser(viewer): MaybeApiUser,
-    Query(params): Query<ListParams>,
+    Query(params): Query<SearchParams>,
 ) -> AppResult<Json<ModulePage>> {
-    let listing = state
-        .catalog
-        .browse(
-            viewer.as_ref().map(|p| &p.user),
-            &Browse {
-                sort: params.sort,
-                publisher: params.publisher,
-                cursor: params.cursor,
-                limit: params.limit,
-            },
-        )
-        .await?;
+    if let (Some(slug), Some(viewer)) = (params.publisher.as_deref(), viewer.as_ref())
+        && state.catalog.is_member_of(&viewer.user, slug).await?
+    {
+        let listing = state
+            .catalog
+            .browse(
+                Some(&viewer.user),
+                &Browse {
+                    sort: params.sort.clone(),
+                    publisher: params.publisher.clone(),
+                    cursor: params.cursor.clone(),
+                    limit: params.limit,
+                },
+            )
+            .await?;
+        return Ok(Json(ModulePage {
+            items: listing
+                .modules
+                .iter()
+                .map(ModuleSummaryView::from)
+                .collect(),
+            next_cursor: listing.next_cursor,
+        }));
+    }
+    let params = SearchParams {
+        facets: Some("false".into()),
+        ..params
+    };
+    let found = state.discovery.search(&params, Some(Sort::Newest)).await?;
     Ok(Json(ModulePage {
-        items: listing
-            .modules
+        next_cursor: found.next_cursor(),
+        items: found
+            .items
             .iter()
-            .map(ModuleSummaryView::from)
+            .map(ModuleSummaryView::from_card)
             .collect(),
-        next_cursor: listing.next_cursor,
     }))
 }
 
@@ -298,7 +309,12 @@ pub async fn image(
 #[utoipa::path(get, path = "/api/v1/categories", tag = "modules",
     responses((status = 200, body = Vec<CategoryView>)))]
 pub async fn categories(State(state): State<AppState>) -> AppResult<Json<Vec<CategoryView>>> {
-    Ok(Json(CategoryView::list(&state.catalog.categories().await?)))
+    let mut views = CategoryView::list(&state.catalog.categories().await?);
+    let counts = state.discovery.category_counts().await?;
+    for v in &mut views {
+        v.count = counts.get(&v.slug).copied().unwrap_or(0);
+    }
+    Ok(Json(views))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -186,6 +186,16 @@ impl Catalog {
         &self.blobs
     }
 
+    /// Whether the user belongs to the publisher `slug` (admins belong everywhere); false when
+    /// there is no such publisher.
+    pub async fn is_member_of(&self, user: &User, slug: &str) -> AppResult<bool> {
+        match self.store.publisher_by_slug(slug).await {
+            Ok(p) => Ok(self.role_in(user, p.id).await?.is_some()),
+            Err(StoreError::NotFound) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// The caller's role in a publisher; admins count as owners.
     pub async fn role_in(&self, user: &User, publisher_id: i64) -> AppResult<Option<MemberRole>> {
         if user.role == Role::Admin {

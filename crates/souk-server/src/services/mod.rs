@@ -3,6 +3,8 @@
 
 pub mod accounts;
 pub mod catalog;
-pub mod downloads;
+pub mod counters;
+pub mod discovery;
 pub mod idempotency;
 pub mod publish;
+pub mod views;

@@ -77,7 +77,9 @@ impl TestAppBuilder {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let blobs = souk_server::blob::BlobStore::from_config(&config).unwrap();
-        let state = AppState::new(store.clone(), config, keys, blobs);
+        let state = AppState::new(store.clone(), config, keys, blobs)
+            .await
+            .unwrap();
         let app = souk_server::app(state.clone());
         tokio::spawn(async move {
             axum::serve(
