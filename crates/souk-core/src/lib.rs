@@ -8,12 +8,18 @@
 //! ([`manifest`]), the inspection of a package archive ([`archive`]) and the deterministic writer
 //! of one ([`package`]), Markdown rendered safe to embed ([`markdown`]), and images ([`image`]).
 //!
+//! Package trust builds on them: minisign-format Ed25519 signatures ([`signing`]), and the checks
+//! on uploaded versions, which report [`findings`]: leaked credentials ([`secrets`]) and module
+//! names that look like existing ones ([`confusables`]).
+//!
 //! Nothing here does I/O of its own: no database, no HTTP, no files. Functions that read or write
 //! archives take the bytes, or a `std::io` reader or writer, from their caller.
 
 pub mod archive;
+pub mod confusables;
 pub mod cursor;
 pub mod email;
+pub mod findings;
 pub mod image;
 pub mod manifest;
 pub mod markdown;
@@ -22,6 +28,8 @@ pub mod package;
 pub mod password;
 pub mod role;
 pub mod secret;
+pub mod secrets;
+pub mod signing;
 pub mod timestamp;
 pub mod token;
 

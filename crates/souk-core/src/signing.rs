@@ -1,0 +1,1085 @@
+//! Ed25519 signatures in minisign's format.
+//!
+//! Souk signs packages (the registry with its own keys, publishers with theirs) so that anyone can
+//! check them offline with our CLI or with the standard `minisign` tool. The formats are
+//! minisign's, byte for byte:
+//!
+//! - a **public key** is the base64 of `Ed` ‖ key id (8 bytes) ‖ Ed25519 public key (32 bytes), the
+//!   line `minisign -P` takes; a `.pub` file puts an `untrusted comment:` line above it;
+//! - a **signature file** has four lines: `untrusted comment: …`, the base64 of algorithm (2 bytes)
+//!   ‖ key id ‖ Ed25519 signature (64 bytes), `trusted comment: …`, and the base64 of the *global
+//!   signature*, Ed25519 over the signature bytes ‖ the trusted comment bytes. The global signature
+//!   is what makes the trusted comment trustworthy: change it and verification fails.
+//!
+//! We always sign with the prehashed algorithm `ED`: Ed25519 over the BLAKE2b-512 hash of the file
+//! (not Ed25519ph: plain Ed25519 of the 64-byte hash). That lets a 50 MiB package be streamed
+//! through a [`Prehasher`] instead of held in memory. Verification also accepts the legacy `Ed`
+//! algorithm (Ed25519 over the file itself), which older minisign versions still produce with
+//! `-l`; it needs the whole file, so only [`verify`] can check it, not [`verify_prehashed`].
+//!
+//! A key id is 8 random bytes, as in minisign. It is shown the way minisign shows it: the bytes
+//! read as a little-endian integer, in 16 upper-case hex digits.
+//!
+//! Keys at rest ([`StoredSigningKey`]) are a small JSON document holding the 32-byte Ed25519 seed
+//! in base64 with the key's validity window. It is not encrypted: the server keeps it in a file of
+//! mode 0600, and an encrypted minisign key would need the password on every start.
+
+use crate::ValidationError;
+use crate::secret::random_bytes;
+use crate::timestamp::Timestamp;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use blake2::{Blake2b512, Digest};
+use ed25519_dalek::{Signature, Signer};
+use std::fmt;
+use std::io;
+
+/// minisign's algorithm tag in public keys and in legacy (not prehashed) signatures.
+const ALG_ED25519: [u8; 2] = *b"Ed";
+/// minisign's algorithm tag of signatures over the BLAKE2b-512 hash of the file.
+const ALG_ED25519_PREHASHED: [u8; 2] = *b"ED";
+const UNTRUSTED_PREFIX: &str = "untrusted comment: ";
+const TRUSTED_PREFIX: &str = "trusted comment: ";
+const PUBLIC_KEY_BYTES: usize = 2 + 8 + 32;
+const SIGNATURE_BYTES: usize = 2 + 8 + 64;
+/// minisign reads the trusted comment line into 8192 bytes (prefix, newline and NUL included)
+/// and refuses a longer one; we stay well below so that every signature we make verifies there.
+pub const MAX_TRUSTED_COMMENT_BYTES: usize = 4096;
+/// minisign reads the untrusted comment line into 1024 bytes.
+const MAX_UNTRUSTED_COMMENT_BYTES: usize = 1000;
+/// A signature file is four short lines; anything much longer is not one.
+const MAX_SIGNATURE_FILE_BYTES: usize = 16 * 1024;
+/// The `format` field of a key file, so that a later format can be told apart.
+const KEY_FILE_FORMAT: &str = "souk-signing-key/1";
+
+/// A minisign key id: 8 random bytes that name a key in signatures and public keys.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyId([u8; 8]);
+
+impl KeyId {
+    pub fn generate() -> Self {
+        Self(random_bytes::<8>())
+    }
+
+    pub fn from_bytes(bytes: [u8; 8]) -> Self {
+        Self(bytes)
+    }
+
+    /// The bytes as they stand in minisign's public keys and signatures.
+    pub fn as_bytes(&self) -> &[u8; 8] {
+        &self.0
+    }
+
+    /// minisign's display form: the bytes as a little-endian integer in 16 upper-case hex digits
+    /// (`minisign -V` prints the key id this way).
+    pub fn to_hex(&self) -> String {
+        format!("{:016X}", u64::from_le_bytes(self.0))
+    }
+
+    /// Parses [`KeyId::to_hex`]'s form (either case).
+    pub fn parse_hex(raw: &str) -> Result<Self, ValidationError> {
+        let invalid = || {
+            ValidationError::new(
+                "key_id",
+                "invalid_key_id",
+                "a key id is 16 hexadecimal digits",
+            )
+        };
+        if raw.len() != 16 || !raw.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(invalid());
+        }
+        let n = u64::from_str_radix(raw, 16).map_err(|_| invalid())?;
+        Ok(Self(n.to_le_bytes()))
+    }
+}
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyId({})", self.to_hex())
+    }
+}
+
+impl serde::Serialize for KeyId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for KeyId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Self::parse_hex(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A public key: what verifies signatures made with the [`SigningKey`] of the same id.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PublicKey {
+    id: KeyId,
+    key: ed25519_dalek::VerifyingKey,
+}
+
+impl PublicKey {
+    pub fn id(&self) -> KeyId {
+        self.id
+    }
+
+    /// The 32 bytes of the Ed25519 public key.
+    pub fn ed25519_bytes(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+
+    /// The base64 line that `minisign -P` takes.
+    pub fn to_minisign_line(&self) -> String {
+        let mut bytes = Vec::with_capacity(PUBLIC_KEY_BYTES);
+        bytes.extend_from_slice(&ALG_ED25519);
+        bytes.extend_from_slice(self.id.as_bytes());
+        bytes.extend_from_slice(self.key.as_bytes());
+        BASE64.encode(bytes)
+    }
+
+    /// A minisign `.pub` file: `minisign -p FILE` takes it.
+    pub fn to_minisign_file(&self) -> String {
+        format!(
+            "{UNTRUSTED_PREFIX}minisign public key {}\n{}\n",
+            self.id,
+            self.to_minisign_line()
+        )
+    }
+
+    /// Parses the base64 line of a minisign public key. Surrounding whitespace is ignored.
+    pub fn from_minisign_line(raw: &str) -> Result<Self, ValidationError> {
+        let invalid = |message: &str| {
+            ValidationError::new("public_key", "invalid_public_key", message.to_string())
+        };
+        let bytes = BASE64
+            .decode(raw.trim())
+            .map_err(|_| invalid("a minisign public key is one line of base64"))?;
+        if bytes.len() != PUBLIC_KEY_BYTES {
+            return Err(invalid("a minisign public key is 42 bytes in base64"));
+        }
+        if bytes[..2] != ALG_ED25519 {
+            return Err(invalid("only Ed25519 minisign public keys are supported"));
+        }
+        let id = KeyId::from_bytes(bytes[2..10].try_into().expect("8 bytes"));
+        let key_bytes: [u8; 32] = bytes[10..].try_into().expect("32 bytes");
+        let key = ed25519_dalek::VerifyingKey::from_bytes(&key_bytes)
+            .map_err(|_| invalid("the key is not a point on Ed25519's curve"))?;
+        // A small-order key "verifies" signatures nobody made; no honest key is one.
+        if key.is_weak() {
+            return Err(invalid("the key is a weak (small-order) Ed25519 key"));
+        }
+        Ok(Self { id, key })
+    }
+
+    /// Parses a minisign `.pub` file: an `untrusted comment:` line, then the key line.
+    pub fn from_minisign_file(raw: &str) -> Result<Self, ValidationError> {
+        let mut lines = raw.lines().map(str::trim).filter(|l| !l.is_empty());
+        let comment = lines.next().unwrap_or_default();
+        if !comment.starts_with(UNTRUSTED_PREFIX.trim_end()) {
+            return Err(ValidationError::new(
+                "public_key",
+                "invalid_public_key",
+                "a minisign public key file starts with an \"untrusted comment:\" line",
+            ));
+        }
+        let line = lines.next().unwrap_or_default();
+        if lines.next().is_some() {
+            return Err(ValidationError::new(
+                "public_key",
+                "invalid_public_key",
+                "a minisign public key file has two lines",
+            ));
+        }
+        Self::from_minisign_line(line)
+    }
+
+    /// Parses what a person pastes: a whole `.pub` file or just its key line.
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        if raw.trim_start().starts_with(UNTRUSTED_PREFIX.trim_end()) {
+            Self::from_minisign_file(raw)
+        } else {
+            Self::from_minisign_line(raw)
+        }
+    }
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PublicKey")
+            .field("id", &self.id)
+            .field("minisign", &self.to_minisign_line())
+            .finish()
+    }
+}
+
+/// One key passes where a list of keys is expected, so `verify(&key, …)` and
+/// `verify(&keys[..], …)` both read well.
+impl AsRef<[PublicKey]> for PublicKey {
+    fn as_ref(&self) -> &[PublicKey] {
+        std::slice::from_ref(self)
+    }
+}
+
+/// A secret signing key: a key id and an Ed25519 secret. Its `Debug` shows only the id, and the
+/// secret is wiped from memory when it is dropped.
+#[derive(Clone)]
+pub struct SigningKey {
+    id: KeyId,
+    key: ed25519_dalek::SigningKey,
+}
+
+impl SigningKey {
+    /// A new key from the operating system's random generator.
+    pub fn generate() -> Self {
+        Self::from_seed(KeyId::generate(), random_bytes::<32>())
+    }
+
+    /// The key with this id whose Ed25519 secret is derived from `seed` (RFC 8032's secret key).
+    pub fn from_seed(id: KeyId, seed: [u8; 32]) -> Self {
+        Self {
+            id,
+            key: ed25519_dalek::SigningKey::from_bytes(&seed),
+        }
+    }
+
+    pub fn id(&self) -> KeyId {
+        self.id
+    }
+
+    pub fn public_key(&self) -> PublicKey {
+        PublicKey {
+            id: self.id,
+            key: self.key.verifying_key(),
+        }
+    }
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A signing key as the server keeps it: the key and when it may be used. Keys are rotated by
+/// adding a new one and giving the old one a `valid_until`; old signatures stay verifiable because
+/// the public keys of retired keys stay published.
+#[derive(Debug, Clone)]
+pub struct StoredSigningKey {
+    pub key: SigningKey,
+    pub created_at: Timestamp,
+    pub valid_from: Timestamp,
+    /// `None`: until further notice.
+    pub valid_until: Option<Timestamp>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyFile {
+    format: String,
+    key_id: KeyId,
+    /// Not needed to load the key; there so that a person reading the file sees which public key
+    /// it belongs to, and checked on load so that a hand-edited file cannot mismatch silently.
+    public_key: String,
+    /// The 32-byte Ed25519 seed in base64.
+    secret_key: String,
+    created_at: Timestamp,
+    valid_from: Timestamp,
+    valid_until: Option<Timestamp>,
+}
+
+impl StoredSigningKey {
+    /// A new key, valid from `now` with no end.
+    pub fn generate(now: Timestamp) -> Self {
+        Self {
+            key: SigningKey::generate(),
+            created_at: now,
+            valid_from: now,
+            valid_until: None,
+        }
+    }
+
+    /// Whether the key may sign at `at`: from `valid_from` (included) to `valid_until` (excluded).
+    pub fn is_valid_at(&self, at: Timestamp) -> bool {
+        at >= self.valid_from && self.valid_until.is_none_or(|until| at < until)
+    }
+
+    /// The key file's text: pretty JSON, one field a line.
+    pub fn to_json(&self) -> String {
+        let file = KeyFile {
+            format: KEY_FILE_FORMAT.to_string(),
+            key_id: self.key.id,
+            public_key: self.key.public_key().to_minisign_line(),
+            secret_key: BASE64.encode(self.key.key.as_bytes()),
+            created_at: self.created_at,
+            valid_from: self.valid_from,
+            valid_until: self.valid_until,
+        };
+        let mut text = serde_json::to_string_pretty(&file).expect("a key file serializes");
+        text.push('\n');
+        text
+    }
+
+    pub fn from_json(text: &str) -> Result<Self, KeyFileError> {
+        let file: KeyFile =
+            serde_json::from_str(text).map_err(|e| KeyFileError::Malformed(e.to_string()))?;
+        if file.format != KEY_FILE_FORMAT {
+            return Err(KeyFileError::UnknownFormat(file.format));
+        }
+        let seed: [u8; 32] = BASE64
+            .decode(file.secret_key.trim())
+            .ok()
+            .and_then(|bytes| bytes.try_into().ok())
+            .ok_or(KeyFileError::BadSecretKey)?;
+        let key = SigningKey::from_seed(file.key_id, seed);
+        if key.public_key().to_minisign_line() != file.public_key.trim() {
+            return Err(KeyFileError::PublicKeyMismatch);
+        }
+        Ok(Self {
+            key,
+            created_at: file.created_at,
+            valid_from: file.valid_from,
+            valid_until: file.valid_until,
+        })
+    }
+}
+
+/// Why a key file could not be loaded. The messages never contain key material.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyFileError {
+    #[error("the signing key file is not valid: {0}")]
+    Malformed(String),
+    #[error("the signing key file has format {0:?}, expected {KEY_FILE_FORMAT:?}")]
+    UnknownFormat(String),
+    #[error("the signing key file's secret_key is not 32 bytes in base64")]
+    BadSecretKey,
+    #[error("the signing key file's public_key does not belong to its secret_key")]
+    PublicKeyMismatch,
+}
+
+/// The BLAKE2b-512 hash of a file, what `ED` signatures sign.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Prehash([u8; 64]);
+
+impl Prehash {
+    /// The hash of bytes already in memory.
+    pub fn of(data: &[u8]) -> Self {
+        let mut hasher = Prehasher::new();
+        hasher.update(data);
+        hasher.finish()
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 64] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Prehash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Prehash({})", hex::encode(self.0))
+    }
+}
+
+/// Hashes a file fed in chunks, for signing or verifying it without holding it in memory. It is an
+/// [`io::Write`], so `io::copy(&mut reader, &mut prehasher)` feeds it a whole reader.
+#[derive(Clone, Default)]
+pub struct Prehasher(Blake2b512);
+
+impl Prehasher {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn update(&mut self, chunk: &[u8]) {
+        self.0.update(chunk);
+    }
+
+    pub fn finish(self) -> Prehash {
+        Prehash(self.0.finalize().into())
+    }
+
+    /// Finishes the hash and signs it: the same as [`sign`] over everything fed in.
+    pub fn finish_sign(self, key: &SigningKey, trusted_comment: &str) -> Result<String, SignError> {
+        sign_prehashed(key, &self.finish(), trusted_comment)
+    }
+}
+
+impl io::Write for Prehasher {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Why a signature could not be made: only the trusted comment can be wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignError {
+    #[error("a trusted comment is one line")]
+    CommentHasLineBreak,
+    #[error("a trusted comment is at most {MAX_TRUSTED_COMMENT_BYTES} bytes")]
+    CommentTooLong,
+}
+
+/// Signs `data` with the prehashed algorithm and answers the minisign signature file.
+pub fn sign(key: &SigningKey, data: &[u8], trusted_comment: &str) -> Result<String, SignError> {
+    sign_prehashed(key, &Prehash::of(data), trusted_comment)
+}
+
+/// Signs a file of which only the hash is at hand (see [`Prehasher`]).
+pub fn sign_prehashed(
+    key: &SigningKey,
+    prehash: &Prehash,
+    trusted_comment: &str,
+) -> Result<String, SignError> {
+    // A line break would let the comment forge the lines after it; minisign refuses it too.
+    if trusted_comment.contains(['\n', '\r']) {
+        return Err(SignError::CommentHasLineBreak);
+    }
+    if trusted_comment.len() > MAX_TRUSTED_COMMENT_BYTES {
+        return Err(SignError::CommentTooLong);
+    }
+    let signature = key.key.sign(prehash.as_bytes()).to_bytes();
+    let global = key
+        .key
+        .sign(&global_message(&signature, trusted_comment))
+        .to_bytes();
+
+    let mut sig_line = Vec::with_capacity(SIGNATURE_BYTES);
+    sig_line.extend_from_slice(&ALG_ED25519_PREHASHED);
+    sig_line.extend_from_slice(key.id.as_bytes());
+    sig_line.extend_from_slice(&signature);
+    Ok(format!(
+        "{UNTRUSTED_PREFIX}signature from souk key {}\n{}\n{TRUSTED_PREFIX}{trusted_comment}\n{}\n",
+        key.id,
+        BASE64.encode(sig_line),
+        BASE64.encode(global),
+    ))
+}
+
+/// What the global signature covers: the 64 signature bytes, then the trusted comment.
+fn global_message(signature: &[u8; 64], trusted_comment: &str) -> Vec<u8> {
+    let mut message = Vec::with_capacity(64 + trusted_comment.len());
+    message.extend_from_slice(signature);
+    message.extend_from_slice(trusted_comment.as_bytes());
+    message
+}
+
+/// A parsed minisign signature file, not yet verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureFile {
+    prehashed: bool,
+    key_id: KeyId,
+    signature: [u8; 64],
+    trusted_comment: String,
+    global_signature: [u8; 64],
+}
+
+impl SignatureFile {
+    /// Parses the four lines of a signature file. Line ends may be `\n` or `\r\n`; empty lines at
+    /// the end are ignored.
+    pub fn parse(text: &str) -> Result<Self, SignatureError> {
+        let malformed = |why: &str| SignatureError::Malformed(why.to_string());
+        if text.len() > MAX_SIGNATURE_FILE_BYTES {
+            return Err(malformed("too long for a signature file"));
+        }
+        let mut lines = text.lines();
+        let mut next = || lines.next().map(|l| l.trim_end_matches('\r'));
+
+        let untrusted = next().unwrap_or_default();
+        if !untrusted.starts_with(UNTRUSTED_PREFIX) {
+            return Err(malformed(
+                "the first line does not start with \"untrusted comment: \"",
+            ));
+        }
+        if untrusted.len() > MAX_UNTRUSTED_COMMENT_BYTES {
+            return Err(malformed("the untrusted comment is too long"));
+        }
+
+        let sig = BASE64
+            .decode(next().unwrap_or_default().trim())
+            .map_err(|_| malformed("the second line is not base64"))?;
+        if sig.len() != SIGNATURE_BYTES {
+            return Err(malformed("the signature line is not 74 bytes"));
+        }
+        let prehashed = match [sig[0], sig[1]] {
+            ALG_ED25519_PREHASHED => true,
+            ALG_ED25519 => false,
+            _ => return Err(SignatureError::UnsupportedAlgorithm),
+        };
+        let key_id = KeyId::from_bytes(sig[2..10].try_into().expect("8 bytes"));
+        let signature: [u8; 64] = sig[10..].try_into().expect("64 bytes");
+
+        let trusted_comment = next()
+            .and_then(|l| l.strip_prefix(TRUSTED_PREFIX))
+            .ok_or_else(|| malformed("the third line does not start with \"trusted comment: \""))?;
+        if trusted_comment.len() > MAX_TRUSTED_COMMENT_BYTES {
+            return Err(malformed("the trusted comment is too long"));
+        }
+
+        let global_signature: [u8; 64] = BASE64
+            .decode(next().unwrap_or_default().trim())
+            .ok()
+            .and_then(|bytes| bytes.try_into().ok())
+            .ok_or_else(|| malformed("the fourth line is not a 64-byte signature in base64"))?;
+        if lines.any(|l| !l.trim().is_empty()) {
+            return Err(malformed("there is more after the fourth line"));
+        }
+
+        Ok(Self {
+            prehashed,
+            key_id,
+            signature,
+            trusted_comment: trusted_comment.to_string(),
+            global_signature,
+        })
+    }
+
+    /// The id of the key that claims to have made the signature.
+    pub fn key_id(&self) -> KeyId {
+        self.key_id
+    }
+
+    /// `true` for `ED` (BLAKE2b-512 of the file), `false` for legacy `Ed` (the file itself).
+    pub fn is_prehashed(&self) -> bool {
+        self.prehashed
+    }
+
+    /// The trusted comment as written; trust it only after verification.
+    pub fn trusted_comment(&self) -> &str {
+        &self.trusted_comment
+    }
+}
+
+/// A signature that checked out: which key made it and the comment it vouches for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedSignature {
+    pub key_id: KeyId,
+    pub trusted_comment: String,
+    /// Whether it used the prehashed algorithm `ED` (rather than legacy `Ed`).
+    pub prehashed: bool,
+}
+
+/// Why a signature does not verify.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    #[error("not a minisign signature: {0}")]
+    Malformed(String),
+    #[error("the signature uses an algorithm other than Ed25519")]
+    UnsupportedAlgorithm,
+    #[error("the signature was made by key {0}, which is not among the keys it was checked with")]
+    UnknownKey(KeyId),
+    #[error("the signature does not match the file")]
+    BadSignature,
+    #[error("the trusted comment does not match its signature (it was changed)")]
+    BadGlobalSignature,
+    #[error("a legacy (not prehashed) signature can only be checked against the whole file")]
+    LegacyNeedsWholeFile,
+}
+
+impl SignatureError {
+    /// A stable machine-readable reason.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SignatureError::Malformed(_) => "malformed_signature",
+            SignatureError::UnsupportedAlgorithm => "unsupported_signature_algorithm",
+            SignatureError::UnknownKey(_) => "unknown_signing_key",
+            SignatureError::BadSignature => "bad_signature",
+            SignatureError::BadGlobalSignature => "bad_trusted_comment_signature",
+            SignatureError::LegacyNeedsWholeFile => "legacy_signature_needs_file",
+        }
+    }
+}
+
+/// Checks a signature file over `data` with any of `keys` (one [`PublicKey`] or a slice of them):
+/// the key id must be one of theirs, the signature must match the file, and the global signature
+/// must match the trusted comment.
+pub fn verify<K>(
+    keys: &K,
+    signature_file: &str,
+    data: &[u8],
+) -> Result<VerifiedSignature, SignatureError>
+where
+    K: AsRef<[PublicKey]> + ?Sized,
+{
+    let file = SignatureFile::parse(signature_file)?;
+    if file.prehashed {
+        check(keys.as_ref(), &file, Prehash::of(data).as_bytes())
+    } else {
+        check(keys.as_ref(), &file, data)
+    }
+}
+
+/// [`verify`] for a file of which only the hash is at hand (see [`Prehasher`]). A legacy `Ed`
+/// signature is refused with [`SignatureError::LegacyNeedsWholeFile`]; call
+/// [`SignatureFile::parse`] first to find out before streaming.
+pub fn verify_prehashed<K>(
+    keys: &K,
+    signature_file: &str,
+    prehash: &Prehash,
+) -> Result<VerifiedSignature, SignatureError>
+where
+    K: AsRef<[PublicKey]> + ?Sized,
+{
+    let file = SignatureFile::parse(signature_file)?;
+    if !file.prehashed {
+        return Err(SignatureError::LegacyNeedsWholeFile);
+    }
+    check(keys.as_ref(), &file, prehash.as_bytes())
+}
+
+fn check(
+    keys: &[PublicKey],
+    file: &SignatureFile,
+    message: &[u8],
+) -> Result<VerifiedSignature, SignatureError> {
+    // Key ids are random, but a list of keys someone registered may still hold two with one id;
+    // the signature is good if any of them made it.
+    let mut outcome = Err(SignatureError::UnknownKey(file.key_id));
+    for key in keys.iter().filter(|k| k.id == file.key_id) {
+        outcome = check_with(key, file, message);
+        if outcome.is_ok() {
+            break;
+        }
+    }
+    outcome
+}
+
+fn check_with(
+    key: &PublicKey,
+    file: &SignatureFile,
+    message: &[u8],
+) -> Result<VerifiedSignature, SignatureError> {
+    // Strict verification refuses small-order points and non-canonical encodings, as libsodium
+    // (under minisign) does, so that what passes here passes `minisign -V` too.
+    key.key
+        .verify_strict(message, &Signature::from_bytes(&file.signature))
+        .map_err(|_| SignatureError::BadSignature)?;
+    key.key
+        .verify_strict(
+            &global_message(&file.signature, &file.trusted_comment),
+            &Signature::from_bytes(&file.global_signature),
+        )
+        .map_err(|_| SignatureError::BadGlobalSignature)?;
+    Ok(VerifiedSignature {
+        key_id: file.key_id,
+        trusted_comment: file.trusted_comment.clone(),
+        prehashed: file.prehashed,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DATA: &[u8] = b"souk package bytes\n";
+
+    fn key() -> SigningKey {
+        SigningKey::from_seed(
+            KeyId::from_bytes(*b"\x01\x02\x03\x04\x05\x06\x07\x08"),
+            [7; 32],
+        )
+    }
+
+    /// Replaces line `n` (0-based) of a signature file.
+    fn with_line(sig: &str, n: usize, line: &str) -> String {
+        let mut lines: Vec<&str> = sig.lines().collect();
+        lines[n] = line;
+        lines.join("\n") + "\n"
+    }
+
+    fn flip_base64_byte(line: &str, index: usize) -> String {
+        let mut bytes = BASE64.decode(line).unwrap();
+        bytes[index] ^= 0x01;
+        BASE64.encode(bytes)
+    }
+
+    #[test]
+    fn signs_and_verifies() {
+        let key = key();
+        let sig = sign(&key, DATA, "timestamp:1 file:pkg.zip").unwrap();
+        let lines: Vec<&str> = sig.lines().collect();
+        assert_eq!(lines.len(), 4);
+        assert_eq!(
+            lines[0],
+            "untrusted comment: signature from souk key 0807060504030201"
+        );
+        assert!(BASE64.decode(lines[1]).unwrap().starts_with(b"ED\x01\x02"));
+        assert_eq!(lines[2], "trusted comment: timestamp:1 file:pkg.zip");
+
+        let verified = verify(&key.public_key(), &sig, DATA).unwrap();
+        assert_eq!(
+            verified,
+            VerifiedSignature {
+                key_id: key.id(),
+                trusted_comment: "timestamp:1 file:pkg.zip".into(),
+                prehashed: true,
+            }
+        );
+    }
+
+    #[test]
+    fn streaming_matches_one_shot() {
+        let key = key();
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let mut hasher = Prehasher::new();
+        for chunk in data.chunks(4096) {
+            hasher.update(chunk);
+        }
+        let mut copied = Prehasher::new();
+        io::copy(&mut &data[..], &mut copied).unwrap();
+        assert_eq!(copied.finish(), Prehash::of(&data));
+
+        let streamed = hasher.clone().finish_sign(&key, "c").unwrap();
+        // Ed25519 is deterministic: the same key, hash and comment give the same file.
+        assert_eq!(streamed, sign(&key, &data, "c").unwrap());
+        assert!(verify(&key.public_key(), &streamed, &data).is_ok());
+        assert!(verify_prehashed(&key.public_key(), &streamed, &hasher.finish()).is_ok());
+    }
+
+    #[test]
+    fn verifies_legacy_non_prehashed_signatures() {
+        let key = key();
+        let signature = key.key.sign(DATA).to_bytes();
+        let global = key.key.sign(&global_message(&signature, "old")).to_bytes();
+        let mut line = b"Ed".to_vec();
+        line.extend_from_slice(key.id().as_bytes());
+        line.extend_from_slice(&signature);
+        let sig = format!(
+            "untrusted comment: legacy\n{}\ntrusted comment: old\n{}\n",
+            BASE64.encode(line),
+            BASE64.encode(global)
+        );
+        let verified = verify(&key.public_key(), &sig, DATA).unwrap();
+        assert!(!verified.prehashed);
+        assert_eq!(verified.trusted_comment, "old");
+        assert_eq!(
+            verify(&key.public_key(), &sig, b"other").unwrap_err(),
+            SignatureError::BadSignature
+        );
+        assert_eq!(
+            verify_prehashed(&key.public_key(), &sig, &Prehash::of(DATA)).unwrap_err(),
+            SignatureError::LegacyNeedsWholeFile
+        );
+    }
+
+    #[test]
+    fn tampered_data_fails() {
+        let key = key();
+        let sig = sign(&key, DATA, "c").unwrap();
+        let err = verify(&key.public_key(), &sig, b"souk package bytes!\n").unwrap_err();
+        assert_eq!(err, SignatureError::BadSignature);
+        assert_eq!(err.code(), "bad_signature");
+        assert_eq!(
+            verify(&key.public_key(), &sig, b"").unwrap_err(),
+            SignatureError::BadSignature
+        );
+    }
+
+    #[test]
+    fn tampered_signature_fails() {
+        let key = key();
+        let sig = sign(&key, DATA, "c").unwrap();
+        let lines: Vec<&str> = sig.lines().collect();
+        // A byte of the Ed25519 signature itself (after the algorithm and key id).
+        let forged = with_line(&sig, 1, &flip_base64_byte(lines[1], 40));
+        assert_eq!(
+            verify(&key.public_key(), &forged, DATA).unwrap_err(),
+            SignatureError::BadSignature
+        );
+        let forged_global = with_line(&sig, 3, &flip_base64_byte(lines[3], 5));
+        assert_eq!(
+            verify(&key.public_key(), &forged_global, DATA).unwrap_err(),
+            SignatureError::BadGlobalSignature
+        );
+        // Another key's signature under this key's id.
+        let other = SigningKey::from_seed(key.id(), [9; 32]);
+        let by_other = sign(&other, DATA, "c").unwrap();
+        assert_eq!(
+            verify(&key.public_key(), &by_other, DATA).unwrap_err(),
+            SignatureError::BadSignature
+        );
+    }
+
+    #[test]
+    fn tampered_trusted_comment_fails() {
+        let key = key();
+        let sig = sign(&key, DATA, "file:pkg.zip version:1.0.0").unwrap();
+        let forged = with_line(&sig, 2, "trusted comment: file:pkg.zip version:2.0.0");
+        let err = verify(&key.public_key(), &forged, DATA).unwrap_err();
+        assert_eq!(err, SignatureError::BadGlobalSignature);
+        assert_eq!(err.code(), "bad_trusted_comment_signature");
+        // The untrusted comment is just that: changing it changes nothing.
+        let relabelled = with_line(&sig, 0, "untrusted comment: anything");
+        assert!(verify(&key.public_key(), &relabelled, DATA).is_ok());
+    }
+
+    #[test]
+    fn unknown_key_id_fails_and_the_right_key_of_several_is_found() {
+        let key = key();
+        let stranger = SigningKey::generate();
+        let sig = sign(&stranger, DATA, "c").unwrap();
+        let err = verify(&key.public_key(), &sig, DATA).unwrap_err();
+        assert_eq!(err, SignatureError::UnknownKey(stranger.id()));
+        assert_eq!(err.code(), "unknown_signing_key");
+        assert!(err.to_string().contains(&stranger.id().to_hex()));
+
+        let keys = vec![key.public_key(), stranger.public_key()];
+        let verified = verify(&keys[..], &sig, DATA).unwrap();
+        assert_eq!(verified.key_id, stranger.id());
+        assert!(verify(&keys, &sig, DATA).is_ok());
+        let none: &[PublicKey] = &[];
+        assert!(matches!(
+            verify(none, &sig, DATA),
+            Err(SignatureError::UnknownKey(_))
+        ));
+        // Two registered keys sharing an id: the one that made the signature is found.
+        let impostor = SigningKey::from_seed(stranger.id(), [3; 32]).public_key();
+        assert!(verify(&[impostor, stranger.public_key()][..], &sig, DATA).is_ok());
+    }
+
+    #[test]
+    fn malformed_signature_files_are_refused() {
+        let key = key();
+        let sig = sign(&key, DATA, "c").unwrap();
+        let lines: Vec<&str> = sig.lines().collect();
+        let cases = [
+            String::new(),
+            "garbage".to_string(),
+            with_line(&sig, 0, "comment: x"),
+            with_line(&sig, 1, "not base64!"),
+            with_line(&sig, 1, &BASE64.encode([0u8; 10])),
+            with_line(&sig, 2, "comment: c"),
+            with_line(&sig, 3, &BASE64.encode([0u8; 63])),
+            format!("{sig}extra line\n"),
+            lines[..3].join("\n"),
+        ];
+        for case in cases {
+            let err = verify(&key.public_key(), &case, DATA).unwrap_err();
+            assert_eq!(err.code(), "malformed_signature", "{case:?}: {err}");
+        }
+        let mut other_alg = BASE64.decode(lines[1]).unwrap();
+        other_alg[..2].copy_from_slice(b"Xx");
+        let err = verify(
+            &key.public_key(),
+            &with_line(&sig, 1, &BASE64.encode(other_alg)),
+            DATA,
+        )
+        .unwrap_err();
+        assert_eq!(err, SignatureError::UnsupportedAlgorithm);
+    }
+
+    #[test]
+    fn accepts_crlf_line_ends() {
+        let key = key();
+        let sig = sign(&key, DATA, "c").unwrap().replace('\n', "\r\n");
+        assert_eq!(
+            verify(&key.public_key(), &sig, DATA)
+                .unwrap()
+                .trusted_comment,
+            "c"
+        );
+    }
+
+    #[test]
+    fn refuses_comments_that_would_break_the_format() {
+        let key = key();
+        assert_eq!(
+            sign(&key, DATA, "a\ntrusted comment: b").unwrap_err(),
+            SignError::CommentHasLineBreak
+        );
+        assert_eq!(
+            sign(&key, DATA, "a\rb").unwrap_err(),
+            SignError::CommentHasLineBreak
+        );
+        let long = "x".repeat(MAX_TRUSTED_COMMENT_BYTES + 1);
+        assert_eq!(
+            sign(&key, DATA, &long).unwrap_err(),
+            SignError::CommentTooLong
+        );
+        assert!(sign(&key, DATA, &long[1..]).is_ok());
+        assert!(sign(&key, DATA, "").is_ok());
+    }
+
+    #[test]
+    fn public_keys_round_trip_through_minisign_forms() {
+        let public = key().public_key();
+        let line = public.to_minisign_line();
+        assert!(line.starts_with("RWQBAgMEBQYH"), "{line}");
+        assert_eq!(PublicKey::from_minisign_line(&line).unwrap(), public);
+        assert_eq!(
+            PublicKey::from_minisign_line(&format!("  {line}\n")).unwrap(),
+            public
+        );
+        let file = public.to_minisign_file();
+        assert_eq!(
+            file,
+            format!("untrusted comment: minisign public key 0807060504030201\n{line}\n")
+        );
+        assert_eq!(PublicKey::from_minisign_file(&file).unwrap(), public);
+        assert_eq!(PublicKey::parse(&file).unwrap(), public);
+        assert_eq!(PublicKey::parse(&line).unwrap(), public);
+    }
+
+    #[test]
+    fn parses_a_public_key_made_by_minisign() {
+        // `minisign -G -W`'s output, key id C75FB1733034EA2F.
+        let file = "untrusted comment: minisign public key C75FB1733034EA2F\n\
+                    RWQv6jQwc7FfxzpbLdHXUW+eLTv5JozUtwl+WzLQ5/oyeISUDs31HQ7A\n";
+        let public = PublicKey::from_minisign_file(file).unwrap();
+        assert_eq!(public.id().to_hex(), "C75FB1733034EA2F");
+        assert_eq!(
+            public.to_minisign_line(),
+            "RWQv6jQwc7FfxzpbLdHXUW+eLTv5JozUtwl+WzLQ5/oyeISUDs31HQ7A"
+        );
+        // And its signature of "hello\n".
+        let sig = "untrusted comment: signature from minisign secret key\n\
+            RUQv6jQwc7Ffx38Y6tFuWncnSElxfSoO45V/FBV3LO3l7wKDSAwY1jqUGIa3nmSd47rorJkNjuZ4n//N1paaMJOOn0BVsEN6UQI=\n\
+            trusted comment: a trusted comment\n\
+            30rX7uMcM9A0d5w33nKM7GKdy41rgssQAH1lBy/vZkEOcc6chXz5e1ACTMA6dgm7e7ZNvUVn3bc/n51fMVj5AQ==\n";
+        let verified = verify(&public, sig, b"hello\n").unwrap();
+        assert_eq!(verified.trusted_comment, "a trusted comment");
+        assert_eq!(verified.key_id, public.id());
+    }
+
+    #[test]
+    fn bad_public_keys_are_refused() {
+        let public = key().public_key();
+        let mut bytes = BASE64.decode(public.to_minisign_line()).unwrap();
+        let cases = [
+            String::new(),
+            "not base64".to_string(),
+            BASE64.encode(&bytes[..41]),
+            {
+                bytes[0] = b'X';
+                BASE64.encode(&bytes)
+            },
+            {
+                // The identity point: a weak key.
+                let mut weak = b"Ed".to_vec();
+                weak.extend_from_slice(&[0; 8]);
+                let mut identity = [0u8; 32];
+                identity[0] = 1;
+                weak.extend_from_slice(&identity);
+                BASE64.encode(weak)
+            },
+        ];
+        for case in cases {
+            let err = PublicKey::from_minisign_line(&case).unwrap_err();
+            assert_eq!((err.field, err.code), ("public_key", "invalid_public_key"));
+        }
+        let no_comment = format!("{}\n", public.to_minisign_line());
+        assert!(PublicKey::from_minisign_file(&no_comment).is_err());
+        let three_lines = format!("{}extra\n", public.to_minisign_file());
+        assert!(PublicKey::from_minisign_file(&three_lines).is_err());
+    }
+
+    #[test]
+    fn key_ids_print_and_parse_like_minisign() {
+        let id = KeyId::from_bytes([0x2f, 0xea, 0x34, 0x30, 0x73, 0xb1, 0x5f, 0xc7]);
+        assert_eq!(id.to_string(), "C75FB1733034EA2F");
+        assert_eq!(KeyId::parse_hex("c75fb1733034ea2f").unwrap(), id);
+        assert_eq!(serde_json::to_string(&id).unwrap(), "\"C75FB1733034EA2F\"");
+        assert_eq!(
+            serde_json::from_str::<KeyId>("\"C75FB1733034EA2F\"").unwrap(),
+            id
+        );
+        for bad in [
+            "",
+            "C75FB1733034EA2",
+            "C75FB1733034EA2FF",
+            "+75FB1733034EA2F",
+            "XYZ",
+        ] {
+            assert_eq!(KeyId::parse_hex(bad).unwrap_err().code, "invalid_key_id");
+        }
+        assert_ne!(KeyId::generate(), KeyId::generate());
+    }
+
+    #[test]
+    fn stored_keys_round_trip_and_keep_the_secret_out_of_debug() {
+        let now = Timestamp::parse_rfc3339("2026-01-02T03:04:05Z").unwrap();
+        let mut stored = StoredSigningKey::generate(now);
+        stored.valid_until = Some(now.plus_secs(86_400));
+        let text = stored.to_json();
+        let loaded = StoredSigningKey::from_json(&text).unwrap();
+        assert_eq!(loaded.key.id(), stored.key.id());
+        assert_eq!(loaded.key.public_key(), stored.key.public_key());
+        assert_eq!(loaded.created_at, now);
+        assert_eq!(loaded.valid_from, now);
+        assert_eq!(loaded.valid_until, stored.valid_until);
+        let sig = sign(&loaded.key, DATA, "c").unwrap();
+        assert!(verify(&stored.key.public_key(), &sig, DATA).is_ok());
+
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(json["format"], "souk-signing-key/1");
+        assert_eq!(json["key_id"], stored.key.id().to_hex());
+        assert_eq!(json["created_at"], "2026-01-02T03:04:05Z");
+        assert_eq!(json["valid_until"], "2026-01-03T03:04:05Z");
+
+        let secret = json["secret_key"].as_str().unwrap().to_string();
+        assert!(!format!("{stored:?}").contains(&secret));
+        assert!(!format!("{:?}", stored.key).contains(&secret));
+    }
+
+    #[test]
+    fn stored_key_validity_window() {
+        let now = Timestamp::from_millis(1_000_000);
+        let mut stored = StoredSigningKey::generate(now);
+        assert!(stored.is_valid_at(now));
+        assert!(!stored.is_valid_at(Timestamp::from_millis(999_999)));
+        assert!(stored.is_valid_at(now.plus_secs(10 * 365 * 86_400)));
+        stored.valid_until = Some(now.plus_secs(60));
+        assert!(stored.is_valid_at(now.plus_secs(59)));
+        assert!(!stored.is_valid_at(now.plus_secs(60)));
+    }
+
+    #[test]
+    fn broken_key_files_are_refused() {
+        let stored = StoredSigningKey::generate(Timestamp::from_millis(0));
+        let text = stored.to_json();
+        let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+
+        assert!(matches!(
+            StoredSigningKey::from_json("{"),
+            Err(KeyFileError::Malformed(_))
+        ));
+        let mut edited = json.clone();
+        edited["format"] = "other/2".into();
+        assert_eq!(
+            StoredSigningKey::from_json(&edited.to_string()).unwrap_err(),
+            KeyFileError::UnknownFormat("other/2".into())
+        );
+        let mut edited = json.clone();
+        edited["secret_key"] = BASE64.encode([1u8; 31]).into();
+        assert_eq!(
+            StoredSigningKey::from_json(&edited.to_string()).unwrap_err(),
+            KeyFileError::BadSecretKey
+        );
+        let mut edited = json.clone();
+        edited["public_key"] = SigningKey::generate()
+            .public_key()
+            .to_minisign_line()
+            .into();
+        assert_eq!(
+            StoredSigningKey::from_json(&edited.to_string()).unwrap_err(),
+            KeyFileError::PublicKeyMismatch
+        );
+        json["surprise"] = 1.into();
+        assert!(matches!(
+            StoredSigningKey::from_json(&json.to_string()),
+            Err(KeyFileError::Malformed(_))
+        ));
+    }
+}
