@@ -21,7 +21,8 @@ use souk_core::Cursor;
 use souk_store::{Category, DynStore, StoreError};
 use tantivy::collector::{Collector, Count, FacetCollector, FacetCounts, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur, Query,
+    TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Term, Value};
 use tantivy::{DocAddress, DocId, Order, Score, SegmentReader, TantivyDocument};
@@ -282,7 +283,7 @@ impl SearchRequest {
     }
 
     fn has_words(&self) -> bool {
-        !schema::tokens(false, &self.q).is_empty()
+        self.q.chars().any(char::is_alphanumeric)
     }
 }
 
@@ -380,7 +381,12 @@ fn text_query(f: &Fields, q: &str) -> Option<Box<dyn Query>> {
     let mut words = schema::tokens(false, q);
     words.truncate(MAX_WORDS);
     if words.is_empty() {
-        return None;
+        // Letters that made no word (one longer than any indexed word) match nothing; only
+        // punctuation or nothing at all browses.
+        return q
+            .chars()
+            .any(char::is_alphanumeric)
+            .then(|| Box::new(EmptyQuery) as Box<dyn Query>);
     }
     let still_typing = !q.ends_with(char::is_whitespace);
     let name_like = [

@@ -10,6 +10,7 @@ mod idempotency;
 mod openapi;
 mod packages;
 mod s3;
+mod search;
 mod tokens;
 mod web;
 mod web_catalog;
