@@ -42,6 +42,8 @@ pub fn blob_key(kind: BlobKind, sha256: &str) -> ObjectPath {
 pub struct Staged {
     pub file: tempfile::TempPath,
     pub sha256: String,
+    /// BLAKE2b-512 of the bytes: what a minisign signature signs, taken in the same pass.
+    pub prehash: souk_core::signing::Prehash,
     pub size: u64,
 }
 
@@ -203,6 +205,7 @@ impl BlobStore {
         let mut file =
             tokio::io::BufWriter::with_capacity(READ_CHUNK, tokio::fs::File::from_std(file));
         let mut hasher = Sha256::new();
+        let mut prehasher = souk_core::signing::Prehasher::new();
         let mut size = 0u64;
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|e| StageError::Body(e.to_string()))?;
@@ -211,6 +214,7 @@ impl BlobStore {
                 return Err(StageError::TooLarge { limit });
             }
             hasher.update(&chunk);
+            prehasher.update(&chunk);
             file.write_all(&chunk).await?;
         }
         file.flush().await?;
@@ -218,6 +222,7 @@ impl BlobStore {
         Ok(Staged {
             file: path,
             sha256: hex::encode(hasher.finalize()),
+            prehash: prehasher.finish(),
             size,
         })
     }

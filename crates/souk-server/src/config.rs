@@ -78,6 +78,8 @@ pub struct Config {
     pub s3: S3Config,
     pub packages: PackageLimits,
     pub search: SearchConfig,
+    /// Where the registry's signing keys live; empty means `DATA_DIR/keys`.
+    pub signing_keys_dir: String,
     sources: Vec<(&'static str, Source)>,
 }
 
@@ -167,6 +169,7 @@ impl Default for Config {
             search: SearchConfig {
                 follow_interval_ms: 250,
             },
+            signing_keys_dir: String::new(),
             sources: Vec::new(),
         }
     }
@@ -542,6 +545,16 @@ pub static KEYS: &[Key] = &[
         },
         get: |c| c.search.follow_interval_ms.to_string(),
     },
+    Key {
+        name: "signing_keys_dir",
+        secret: false,
+        help: "directory of the registry's signing keys (default DATA_DIR/keys); share it between nodes",
+        set: |c, v| {
+            c.signing_keys_dir = v.to_owned();
+            Ok(())
+        },
+        get: |c| c.signing_keys_dir.clone(),
+    },
 ];
 
 /// The layers a caller gathered: an explicit file, the environment and the flags.
@@ -650,6 +663,15 @@ impl Config {
             .iter()
             .find(|(k, _)| *k == name)
             .map_or(Source::Default, |(_, s)| *s)
+    }
+
+    /// Where the registry's signing keys are kept.
+    pub fn signing_keys_dir(&self) -> PathBuf {
+        if self.signing_keys_dir.is_empty() {
+            self.data_dir.join("keys")
+        } else {
+            PathBuf::from(&self.signing_keys_dir)
+        }
     }
 
     /// The database URL in force: the configured one, or the SQLite file in the data directory.

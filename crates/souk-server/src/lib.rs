@@ -12,6 +12,7 @@ pub mod extract;
 pub mod metrics;
 pub mod search;
 pub mod services;
+pub mod signing;
 pub mod state;
 pub mod web;
 

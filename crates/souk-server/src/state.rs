@@ -47,7 +47,10 @@ impl AppState {
         blobs: BlobStore,
     ) -> anyhow::Result<Self> {
         let accounts = Accounts::new(store.clone(), config.auth.clone());
-        let catalog = Catalog::new(store.clone(), blobs);
+        let signing = Arc::new(crate::signing::RegistryKeys::load_or_create(
+            &config.signing_keys_dir(),
+        )?);
+        let catalog = Catalog::new(store.clone(), blobs, signing);
         let downloads = DailyCounter::new(store.clone(), Tally::Downloads);
         let views = ViewCounter::new(store.clone());
         let search =
@@ -118,7 +121,7 @@ impl ServerKeys {
 }
 
 /// Writes a file only its owner can read.
-fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);

@@ -26,6 +26,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "discovery",
         sql: include_str!("../migrations/0003_discovery.sql"),
     },
+    Migration {
+        version: 4,
+        name: "signatures",
+        sql: include_str!("../migrations/0004_signatures.sql"),
+    },
 ];
 
 /// Any fixed number both nodes agree on: it names Souk's migration lock.

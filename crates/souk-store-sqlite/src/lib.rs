@@ -27,6 +27,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "discovery",
         sql: include_str!("../migrations/0003_discovery.sql"),
     },
+    Migration {
+        version: 4,
+        name: "signatures",
+        sql: include_str!("../migrations/0004_signatures.sql"),
+    },
 ];
 
 pub struct SqliteStore {

@@ -236,6 +236,9 @@ pub struct Version {
     pub yanked_at: Option<Timestamp>,
     pub yank_reason: Option<String>,
     pub published_by: Option<i64>,
+    /// The registry's minisign signature over the package bytes, and the key that made it.
+    pub registry_signature: Option<String>,
+    pub registry_key_id: Option<String>,
     pub created_at: Timestamp,
 }
 
@@ -257,6 +260,9 @@ pub struct NewVersion {
     /// Dependency module names (as the manifest spells them) and their semver ranges.
     pub dependencies: Vec<(String, String)>,
     pub published_by: i64,
+    /// The registry's minisign signature over the package bytes, and the key id (hex).
+    pub registry_signature: Option<String>,
+    pub registry_key_id: Option<String>,
 }
 
 /// Where a publish goes: a module that exists, or one to create in the same transaction.

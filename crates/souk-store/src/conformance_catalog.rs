@@ -54,6 +54,8 @@ pub(crate) fn new_version(version: &str, by: i64, deps: &[(&str, &str)]) -> NewV
             .map(|(n, r)| ((*n).to_owned(), (*r).to_owned()))
             .collect(),
         published_by: by,
+        registry_signature: Some(format!("sig of {version}")),
+        registry_key_id: Some("0123456789ABCDEF".into()),
     }
 }
 
@@ -160,6 +162,8 @@ pub async fn versions_publish_yank_and_latest(store: &dyn Store) {
     assert_eq!(m.keywords, ["shop"]);
     assert_eq!(v.files[0].path, "souk.toml");
     assert_eq!(v.status, crate::VersionStatus::Published);
+    assert_eq!(v.registry_signature.as_deref(), Some("sig of 1.0.0"));
+    assert_eq!(v.registry_key_id.as_deref(), Some("0123456789ABCDEF"));
 
     // The same name in another spelling is the same name.
     let clash = store

@@ -26,6 +26,7 @@ macro_rules! sql_catalog_impls {
              v.description AS v_description, v.platform AS v_platform, v.manifest AS v_manifest, \
              v.readme AS v_readme, v.changelog AS v_changelog, v.files AS v_files, v.downloads AS v_downloads, \
              v.yanked_at AS v_yanked_at, v.yank_reason AS v_yank_reason, v.published_by AS v_published_by, \
+             v.registry_signature AS v_registry_signature, v.registry_key_id AS v_registry_key_id, \
              v.created_at AS v_created_at";
         const SCREENSHOT_COLS: &str = "id, module_id, sha256, content_type, width, height, caption, created_at";
 
@@ -107,6 +108,8 @@ macro_rules! sql_catalog_impls {
                 yanked_at: opt_ts(row, "v_yanked_at")?,
                 yank_reason: get(row, "v_yank_reason")?,
                 published_by: get(row, "v_published_by")?,
+                registry_signature: get(row, "v_registry_signature")?,
+                registry_key_id: get(row, "v_registry_key_id")?,
                 created_at: ts(row, "v_created_at")?,
             })
         }
@@ -629,8 +632,9 @@ macro_rules! sql_catalog_impls {
                 let files = $crate::__serde_json::to_string(&files).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 let version_id: i64 = ::sqlx::query_scalar(
                     "INSERT INTO versions (module_id, version, prerelease, status, sha256, size, format, unpacked_size, \
-                     license, description, platform, manifest, readme, changelog, files, published_by, created_at) \
-                     VALUES ($1, $2, $3, 'published', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
+                     license, description, platform, manifest, readme, changelog, files, published_by, created_at, \
+                     registry_signature, registry_key_id) \
+                     VALUES ($1, $2, $3, 'published', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
                 )
                 .bind(module_id)
                 .bind(&new.version)
@@ -648,6 +652,8 @@ macro_rules! sql_catalog_impls {
                 .bind(files)
                 .bind(new.published_by)
                 .bind(now.millis())
+                .bind(&new.registry_signature)
+                .bind(&new.registry_key_id)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| match map_err(e) {

@@ -212,6 +212,11 @@ pub struct VersionView {
     pub downloads: i64,
     pub published_at: String,
     pub download_url: String,
+    /// The registry's minisign signature of the package; absent for versions published before
+    /// the registry signed.
+    pub signature_url: Option<String>,
+    /// The id (hex) of the registry key that signed, one of `GET /api/v1/keys`.
+    pub registry_key_id: Option<String>,
 }
 
 impl VersionView {
@@ -242,6 +247,11 @@ impl VersionView {
             downloads: v.downloads,
             published_at: v.created_at.to_rfc3339(),
             download_url: format!("/api/v1/modules/{module}/versions/{}/download", v.version),
+            signature_url: v
+                .registry_signature
+                .as_ref()
+                .map(|_| format!("/api/v1/modules/{module}/versions/{}/signature", v.version)),
+            registry_key_id: v.registry_key_id.clone(),
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod catalog_views;
 pub mod discovery;
+pub mod keys;
 pub mod modules;
 pub mod publishers;
 pub mod system;
@@ -84,6 +85,8 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(versions::yank))
         .routes(routes!(versions::unyank))
         .routes(routes!(versions::download))
+        .routes(routes!(versions::signature))
+        .routes(routes!(keys::list))
         .routes(routes!(discovery::search))
         .routes(routes!(discovery::suggest))
         .routes(routes!(discovery::featured))

@@ -154,6 +154,45 @@ pub async fn unyank(
     Ok(Json(VersionView::new(&name, &v)))
 }
 
+/// The registry's signature of the package in minisign's format: check it with
+/// `minisign -V -P KEY -m PACKAGE -x SIGNATURE` (KEY from `GET /api/v1/keys`) or `souk verify`.
+#[utoipa::path(get, path = "/api/v1/modules/{name}/versions/{version}/signature", tag = "versions",
+    params(("name" = String, Path), ("version" = String, Path)),
+    responses(
+        (status = 200, description = "The minisign signature file", content_type = "text/plain"),
+        (status = 404, description = "No such version, or one published before signing", body = ErrorEnvelope),
+    ))]
+pub async fn signature(
+    State(state): State<AppState>,
+    MaybeApiUser(viewer): MaybeApiUser,
+    Path((name, version)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let access = state
+        .catalog
+        .module(viewer.as_ref().map(|p| &p.user), &name)
+        .await?;
+    let v = state.catalog.version(&access.module, &version).await?;
+    let sig = v.registry_signature.ok_or(AppError::NotFound)?;
+    let file = format!(
+        "attachment; filename=\"{}-{}.{}.minisig\"",
+        access.module.name, v.version, v.format
+    );
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&file).map_err(AppError::internal)?,
+            ),
+        ],
+        sig,
+    )
+        .into_response())
+}
+
 /// The package bytes, exactly as published. `ETag` is the quoted SHA-256; `Range` (one range)
 /// and `If-None-Match` are honoured. With S3 and `s3.presign_downloads`, a redirect to a
 /// short-lived presigned URL instead.

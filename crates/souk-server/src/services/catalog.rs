@@ -21,6 +21,7 @@ use souk_store::{
 pub struct Catalog {
     pub(crate) store: DynStore,
     pub(crate) blobs: BlobStore,
+    pub(crate) keys: std::sync::Arc<crate::signing::RegistryKeys>,
 }
 
 /// What a visitor or member asked to see, and what they may do with it.
@@ -178,8 +179,17 @@ pub fn publisher_profile(
 }
 
 impl Catalog {
-    pub fn new(store: DynStore, blobs: BlobStore) -> Self {
-        Self { store, blobs }
+    pub fn new(
+        store: DynStore,
+        blobs: BlobStore,
+        keys: std::sync::Arc<crate::signing::RegistryKeys>,
+    ) -> Self {
+        Self { store, blobs, keys }
+    }
+
+    /// The registry's signing keys.
+    pub fn keys(&self) -> &crate::signing::RegistryKeys {
+        &self.keys
     }
 
     pub fn blobs(&self) -> &BlobStore {

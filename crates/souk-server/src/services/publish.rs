@@ -81,7 +81,13 @@ impl Catalog {
             .store(BlobKind::Package, &staged)
             .await
             .map_err(AppError::internal)?;
-        let new = new_version(user, &staged, &inspection);
+        let mut new = new_version(user, &staged, &inspection);
+        let (signature, key_id) = self
+            .keys
+            .sign_package(&staged.prehash, name, &new.version, &staged.sha256)
+            .map_err(AppError::internal)?;
+        new.registry_signature = Some(signature);
+        new.registry_key_id = Some(key_id);
         match self
             .store
             .publish_version(&target, &new, Timestamp::now())
@@ -285,6 +291,8 @@ fn new_version(user: &User, staged: &Staged, inspection: &Inspection) -> NewVers
             .map(|(n, r)| (n.to_string(), r.to_string()))
             .collect(),
         published_by: user.id,
+        registry_signature: None,
+        registry_key_id: None,
     }
 }
 

@@ -11,6 +11,7 @@ mod openapi;
 mod packages;
 mod s3;
 mod search;
+mod signatures;
 mod tokens;
 mod web;
 mod web_catalog;

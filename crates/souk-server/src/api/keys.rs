@@ -1,0 +1,54 @@
+//! The registry's public signing keys, for checking signatures offline.
+
+use crate::AppState;
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct KeyView {
+    /// The key id as minisign shows it (16 hex digits).
+    pub id: String,
+    /// `Ed25519`.
+    pub algorithm: &'static str,
+    /// The base64 public key line that `minisign -P` takes.
+    pub minisign_public_key: String,
+    /// A whole minisign `.pub` file.
+    pub minisign_public_key_file: String,
+    pub created_at: String,
+    /// The key signs from this time on...
+    pub valid_from: String,
+    /// ...until this time, if set; signatures it made stay valid after.
+    pub valid_until: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct KeyList {
+    pub keys: Vec<KeyView>,
+}
+
+/// Every registry signing key, current and retired, oldest first.
+#[utoipa::path(get, path = "/api/v1/keys", tag = "versions",
+    responses((status = 200, body = KeyList)))]
+pub async fn list(State(state): State<AppState>) -> Json<KeyList> {
+    let keys = state
+        .catalog
+        .keys()
+        .all()
+        .iter()
+        .map(|k| {
+            let public = k.key.public_key();
+            KeyView {
+                id: k.key.id().to_hex(),
+                algorithm: "Ed25519",
+                minisign_public_key: public.to_minisign_line(),
+                minisign_public_key_file: public.to_minisign_file(),
+                created_at: k.created_at.to_rfc3339(),
+                valid_from: k.valid_from.to_rfc3339(),
+                valid_until: k.valid_until.map(|t| t.to_rfc3339()),
+            }
+        })
+        .collect();
+    Json(KeyList { keys })
+}

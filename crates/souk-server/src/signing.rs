@@ -1,0 +1,90 @@
+//! The registry's signing keys: Ed25519 keys in minisign's format (see `souk_core::signing`), one
+//! file each (`<KEYID>.json`, mode 0600) in `signing.keys_dir` (default `DATA_DIR/keys`).
+//!
+//! At start every key file is loaded; when none may sign now, a new key is made. The key that
+//! signs is the newest one whose validity window holds now. Rotation: add a key (or let a new
+//! one be made) and give the old one a `valid_until`; retired keys stay published at
+//! `GET /api/v1/keys` so that old signatures still verify. Several nodes must share the
+//! directory's files (copy them, or point `signing.keys_dir` at shared storage), or each node
+//! would sign with a key of its own.
+
+use anyhow::Context;
+use souk_core::Timestamp;
+use souk_core::signing::{Prehash, PublicKey, StoredSigningKey, sign_prehashed};
+use std::path::{Path, PathBuf};
+
+pub struct RegistryKeys {
+    keys: Vec<StoredSigningKey>,
+}
+
+impl RegistryKeys {
+    /// Loads every key in `dir`, creating the directory and a first key when there is no key
+    /// valid now. A key file that cannot be read stops the start: signing with a surprise key
+    /// would be worse.
+    pub fn load_or_create(dir: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir).with_context(|| {
+            format!("cannot create the signing key directory {}", dir.display())
+        })?;
+        let mut keys = Vec::new();
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .with_context(|| format!("cannot read {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        entries.sort();
+        for path in entries {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let key = StoredSigningKey::from_json(&text)
+                .with_context(|| format!("signing key {}", path.display()))?;
+            keys.push(key);
+        }
+        let now = Timestamp::now();
+        if !keys.iter().any(|k| k.is_valid_at(now)) {
+            let key = StoredSigningKey::generate(now);
+            let path = dir.join(format!("{}.json", key.key.id().to_hex()));
+            crate::state::write_private(&path, &key.to_json())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            tracing::info!(key_id = %key.key.id(), path = %path.display(), "created a registry signing key");
+            keys.push(key);
+        }
+        keys.sort_by_key(|k| k.valid_from);
+        Ok(Self { keys })
+    }
+
+    /// Every key, oldest first.
+    pub fn all(&self) -> &[StoredSigningKey] {
+        &self.keys
+    }
+
+    pub fn public_keys(&self) -> Vec<PublicKey> {
+        self.keys.iter().map(|k| k.key.public_key()).collect()
+    }
+
+    /// The key that signs at `now`: the newest valid one.
+    pub fn active(&self, now: Timestamp) -> Option<&StoredSigningKey> {
+        self.keys.iter().rev().find(|k| k.is_valid_at(now))
+    }
+
+    /// Signs a package's prehash; answers the signature file's text and the key id (hex).
+    /// The trusted comment, which minisign prints after a good verification, names what was
+    /// signed: `souk module=NAME version=V sha256=HEX signed=RFC3339`.
+    pub fn sign_package(
+        &self,
+        prehash: &Prehash,
+        module: &str,
+        version: &str,
+        sha256: &str,
+    ) -> anyhow::Result<(String, String)> {
+        let now = Timestamp::now();
+        let key = self
+            .active(now)
+            .context("no registry signing key is valid now")?;
+        let comment = format!(
+            "souk module={module} version={version} sha256={sha256} signed={}",
+            now.to_rfc3339()
+        );
+        let sig = sign_prehashed(&key.key, prehash, &comment)?;
+        Ok((sig, key.key.id().to_hex()))
+    }
+}
