@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod client;
+mod reindex;
 
 #[derive(Parser)]
 #[command(
@@ -83,6 +84,8 @@ enum Command {
     Info(client::info::InfoArgs),
     /// Download a package and check its SHA-256.
     Download(client::download::DownloadArgs),
+    /// Search a marketplace's modules (no query: browse).
+    Search(client::search::SearchArgs),
 }
 
 #[derive(Subcommand)]
@@ -99,6 +102,8 @@ enum AdminCommand {
         #[arg(long)]
         display_name: Option<String>,
     },
+    /// Rebuild the search index from the database, here and on every running node.
+    Reindex,
 }
 
 /// A failure and the exit code it deserves.
@@ -202,6 +207,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     let user = created.map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
                     println!("created {} user {} (id {})", user.role, user.email, user.id);
                 }
+                AdminCommand::Reindex => reindex::run(&config).await?,
             }
         }
         Command::Init(args) => client::init::run(&args)?,
@@ -212,6 +218,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Unyank(args) => client::yank::unyank(&args).await?,
         Command::Info(args) => client::info::run(&args).await?,
         Command::Download(args) => client::download::run(&args).await?,
+        Command::Search(args) => client::search::run(&args).await?,
     }
     Ok(())
 }

@@ -72,7 +72,13 @@ impl Registry {
 
     /// A request to the API, carrying the token when there is one.
     pub fn request(&self, method: Method, segments: &[&str]) -> RequestBuilder {
-        let request = self.http.request(method, self.url(segments));
+        self.request_to(method, self.url(segments))
+    }
+
+    /// A request to `url` (made with [`Registry::url`], then given a query string), carrying
+    /// the token when there is one.
+    pub fn request_to(&self, method: Method, url: Url) -> RequestBuilder {
+        let request = self.http.request(method, url);
         match &self.token {
             Some(token) => request.bearer_auth(token),
             None => request,

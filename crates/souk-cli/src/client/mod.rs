@@ -1,6 +1,6 @@
 //! Client commands: what a module author runs on their own machine. `init` and `pack` work
-//! offline, on a folder; `login`, `publish`, `yank`, `unyank`, `info` and `download` talk to a
-//! marketplace's API, chosen as [`config`] describes.
+//! offline, on a folder; `login`, `publish`, `yank`, `unyank`, `info`, `download` and `search` talk
+//! to a marketplace's API, chosen as [`config`] describes.
 //!
 //! Like every `souk` command, they fail with one line (`error: ...`) and exit 1.
 
@@ -12,5 +12,6 @@ pub mod init;
 pub mod login;
 pub mod pack;
 pub mod publish;
+pub mod search;
 pub mod spec;
 pub mod yank;
