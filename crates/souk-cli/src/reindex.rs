@@ -15,9 +15,6 @@ use souk_server::Config;
 use souk_server::search::{SearchIndex, index_dir};
 use std::time::{Duration, Instant};
 
-/// What `SearchIndex::open` says when another process holds the writer lock.
-const IN_USE: &str = "in use by another souk process";
-
 pub async fn run(config: &Config) -> anyhow::Result<()> {
     let store = souk_server::open_store(config, true).await?;
     let outcome = reindex(config, &store).await;
@@ -37,7 +34,10 @@ async fn reindex(config: &Config, store: &souk_store::DynStore) -> anyhow::Resul
         .context("cannot write the rebuild request to the change log")?;
     let index = match SearchIndex::open(&dir, store.clone()).await {
         Ok(index) => index,
-        Err(e) if format!("{e:#}").contains(IN_USE) => {
+        Err(e)
+            if e.downcast_ref::<souk_server::search::IndexInUse>()
+                .is_some() =>
+        {
             return Ok(format!(
                 "the search index in {} is in use by a running souk serve: asked every node to \
                  rebuild (change {change}); running nodes rebuild within a second, answering \

@@ -212,6 +212,12 @@ async fn search_names(http: &reqwest::Client, base: &str, query: &str) -> Vec<St
         .collect()
 }
 
+/// How long the two-node test waits for a write to show on the other node before failing. The
+/// goal is under a second (a 250 ms poll plus a commit; the test prints the delay it saw); the
+/// limit is wider so that a loaded CI machine cannot make the test flaky, as tests do not assert
+/// on time (ENGINEERING.md).
+const PROPAGATION_LIMIT: Duration = Duration::from_secs(5);
+
 /// Polls the search every 50 ms until `done` holds of its names; how long that took. Panics
 /// after `limit`.
 async fn wait_until(
@@ -566,7 +572,7 @@ async fn two_nodes_on_postgres_see_each_others_writes_within_a_second() {
         name,
         "Checks that every node sees a write",
     );
-    let shown = wait_until(b.base(), &query, Duration::from_secs(1), |n| {
+    let shown = wait_until(b.base(), &query, PROPAGATION_LIMIT, |n| {
         n.iter().any(|x| x == name)
     })
     .await;
@@ -587,7 +593,7 @@ async fn two_nodes_on_postgres_see_each_others_writes_within_a_second() {
         ],
     );
     assert_eq!(yank.trim(), format!("yanked {name} 0.1.0: probe"));
-    let gone = wait_until(b.base(), &query, Duration::from_secs(1), |n| {
+    let gone = wait_until(b.base(), &query, PROPAGATION_LIMIT, |n| {
         !n.iter().any(|x| x == name)
     })
     .await;
@@ -612,7 +618,7 @@ async fn two_nodes_on_postgres_see_each_others_writes_within_a_second() {
         ],
     );
     let b = Node::start(root.path(), &b_data, Some(&db.url)).await;
-    let back = wait_until(b.base(), &query, Duration::from_secs(1), |n| {
+    let back = wait_until(b.base(), &query, PROPAGATION_LIMIT, |n| {
         n.iter().any(|x| x == name)
     })
     .await;

@@ -57,7 +57,14 @@ struct Follow {
     trending: HashMap<i64, f64>,
 }
 
+/// Opening failed because another process holds the index (a running `souk serve`).
+#[derive(Debug, thiserror::Error)]
+#[error("the search index in {} is in use by another souk process", .0.display())]
+pub struct IndexInUse(pub PathBuf);
+
 pub struct SearchIndex {
+    /// Held while the index is open; see [`lock_beside`].
+    _lock: std::fs::File,
     reader: IndexReader,
     fields: Fields,
     writer: Arc<Mutex<IndexWriter<TantivyDocument>>>,
@@ -80,16 +87,16 @@ impl SearchIndex {
     /// Opens (or creates) the index under `dir`, rebuilding it when it is stale. Fails when
     /// another process holds the index (two servers on one data directory).
     pub async fn open(dir: &Path, store: DynStore) -> anyhow::Result<Arc<Self>> {
+        // Taken before anything in `dir` is read or cleared: a second process must not delete
+        // an index that a running server is writing.
+        let lock = lock_beside(dir)?;
         let (index, stale) = open_or_create(dir)?;
         let (_, fields) = schema::schema();
         schema::register_analyzers(&index);
         let writer = index
             .writer_with_num_threads(1, WRITER_MEMORY)
             .map_err(|e| match e {
-                tantivy::TantivyError::LockFailure(..) => anyhow::anyhow!(
-                    "the search index in {} is in use by another souk process",
-                    dir.display()
-                ),
+                tantivy::TantivyError::LockFailure(..) => IndexInUse(dir.to_owned()).into(),
                 other => anyhow::Error::new(other).context("cannot open the search index"),
             })?;
         let reader = index
@@ -99,6 +106,7 @@ impl SearchIndex {
             .context("cannot read the search index")?;
         let payload = read_payload(&index);
         let this = Arc::new(Self {
+            _lock: lock,
             reader,
             fields,
             writer: Arc::new(Mutex::new(writer)),
@@ -397,6 +405,29 @@ fn advance(follow: &mut Follow, now: Instant) {
         }
         follow.cursor = next;
         follow.holes.remove(&next);
+    }
+}
+
+/// An exclusive lock on `<dir>.lock`, a file beside the index directory, for as long as the
+/// answer lives. The operating system drops it when the process ends, however it ends.
+fn lock_beside(dir: &Path) -> anyhow::Result<std::fs::File> {
+    if let Some(parent) = dir.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    let path = dir.with_extension("lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(IndexInUse(dir.to_owned()).into()),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(anyhow::Error::new(e).context(format!("cannot lock {}", path.display())))
+        }
     }
 }
 
