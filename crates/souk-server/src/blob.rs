@@ -60,6 +60,59 @@ pub enum StageError {
 /// A byte stream of (part of) a blob.
 pub type BlobStream = std::pin::Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
 
+/// A stored blob whose bytes no longer hash to its name: changed or damaged in storage. It is
+/// never served; the error is logged where it is found.
+#[derive(Debug, thiserror::Error)]
+#[error("stored blob {0} no longer matches its SHA-256")]
+pub struct BlobCorrupt(pub String);
+
+/// Passes a whole blob through while hashing it, and holds back the last chunk until the hash is
+/// known: a blob that does not match its name ends in an error instead of its last bytes, so the
+/// client sees a broken download (shorter than `Content-Length`), never a complete wrong one.
+struct Verified {
+    inner: BlobStream,
+    expected: String,
+    hasher: Option<Sha256>,
+    held: Option<Bytes>,
+}
+
+impl Stream for Verified {
+    type Item = std::io::Result<Bytes>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        let this = &mut *self;
+        loop {
+            let Some(hasher) = this.hasher.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match this.inner.as_mut().poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(Some(Ok(chunk))) => {
+                    hasher.update(&chunk);
+                    if let Some(previous) = this.held.replace(chunk) {
+                        return Poll::Ready(Some(Ok(previous)));
+                    }
+                }
+                Poll::Ready(None) => {
+                    let hasher = this.hasher.take().expect("checked above");
+                    if hex::encode(hasher.finalize()) == this.expected {
+                        return Poll::Ready(this.held.take().map(Ok));
+                    }
+                    tracing::error!(sha256 = %this.expected, "a stored blob no longer matches its SHA-256: download refused");
+                    return Poll::Ready(Some(Err(std::io::Error::other(BlobCorrupt(
+                        this.expected.clone(),
+                    )))));
+                }
+            }
+        }
+    }
+}
+
 enum Backend {
     Local {
         root: PathBuf,
@@ -302,6 +355,7 @@ impl BlobStore {
         range: Option<Range<u64>>,
     ) -> anyhow::Result<BlobStream> {
         let key = blob_key(kind, sha256);
+        let whole_blob = range.is_none();
         if let Backend::Local { root } = &*self.backend {
             let whole = match self.hot.get(key.as_ref()) {
                 Some(b) => Some(b),
@@ -317,6 +371,11 @@ impl BlobStore {
                                 .await
                                 .with_context(|| format!("cannot read blob {key}"))?,
                         );
+                        // Checked once, as it enters the cache; served from memory after.
+                        if hex::encode(Sha256::digest(&bytes)) != sha256 {
+                            tracing::error!(%sha256, "a stored blob no longer matches its SHA-256: download refused");
+                            return Err(BlobCorrupt(sha256.to_owned()).into());
+                        }
                         self.hot.put(key.as_ref(), bytes.clone());
                         Some(bytes)
                     } else {
@@ -345,7 +404,7 @@ impl BlobStore {
                 None => file.metadata().await?.len(),
             };
             let reader = tokio_util::io::ReaderStream::with_capacity(file.take(len), READ_CHUNK);
-            return Ok(Box::pin(reader));
+            return Ok(self.verified(Box::pin(reader), sha256, whole_blob));
         }
         let opts = object_store::GetOptions {
             range: range.map(Into::into),
@@ -356,7 +415,21 @@ impl BlobStore {
             .get_opts(&key, opts)
             .await
             .with_context(|| format!("cannot read blob {key}"))?;
-        Ok(Box::pin(got.into_stream().map_err(std::io::Error::other)))
+        let stream = Box::pin(got.into_stream().map_err(std::io::Error::other));
+        Ok(self.verified(stream, sha256, whole_blob))
+    }
+
+    /// Whole blobs are checked against their name as they stream; a range cannot be.
+    fn verified(&self, stream: BlobStream, sha256: &str, whole: bool) -> BlobStream {
+        if !whole {
+            return stream;
+        }
+        Box::pin(Verified {
+            inner: stream,
+            expected: sha256.to_owned(),
+            hasher: Some(Sha256::new()),
+            held: None,
+        })
     }
 
     /// Reads a whole small blob (an image) into memory; `None` when there is no such blob.
@@ -402,5 +475,53 @@ impl BlobStore {
             .await
             .context("blob store refuses reads")?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod verify_tests {
+    use super::*;
+
+    fn chunks(parts: &[&'static [u8]]) -> BlobStream {
+        Box::pin(futures_util::stream::iter(
+            parts
+                .iter()
+                .map(|p| Ok(Bytes::from_static(p)))
+                .collect::<Vec<_>>(),
+        ))
+    }
+
+    async fn drain(s: BlobStream) -> (Vec<u8>, Option<std::io::Error>) {
+        let mut s = s;
+        let mut out = Vec::new();
+        while let Some(item) = s.next().await {
+            match item {
+                Ok(b) => out.extend_from_slice(&b),
+                Err(e) => return (out, Some(e)),
+            }
+        }
+        (out, None)
+    }
+
+    fn verified(parts: &[&'static [u8]], expected: &str) -> BlobStream {
+        Box::pin(Verified {
+            inner: chunks(parts),
+            expected: expected.to_owned(),
+            hasher: Some(Sha256::new()),
+            held: None,
+        })
+    }
+
+    #[tokio::test]
+    async fn a_matching_blob_passes_whole_and_a_changed_one_loses_its_end() {
+        let good = hex::encode(Sha256::digest(b"hello world"));
+        let (bytes, err) = drain(verified(&[b"hello ", b"wor", b"ld"], &good)).await;
+        assert_eq!(bytes, b"hello world");
+        assert!(err.is_none());
+        let (bytes, err) = drain(verified(&[b"hello ", b"wor", b"lD"], &good)).await;
+        assert_eq!(bytes, b"hello wor", "the last chunk is held back");
+        assert!(err.unwrap().to_string().contains("no longer matches"));
+        let empty = hex::encode(Sha256::digest(b""));
+        assert_eq!(drain(verified(&[], &empty)).await.0, b"");
     }
 }

@@ -152,3 +152,42 @@ async fn the_signing_key_is_private_and_kept_across_restarts() {
         "{err:#}"
     );
 }
+
+#[tokio::test]
+async fn a_package_changed_in_storage_is_refused_not_served() {
+    let app = TestApp::spawn().await;
+    let ada = publisher_owner(&app, "ada@example.com", "acme").await;
+    let resp = upload(
+        &app,
+        &ada,
+        "tampered",
+        package("tampered", "1.0.0", "acme", &[]),
+    )
+    .await;
+    let v: Value = resp.json().await.unwrap();
+    let sha = v["sha256"].as_str().unwrap();
+    let path = app
+        .dir
+        .path()
+        .join("blobs/packages")
+        .join(&sha[..2])
+        .join(sha);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[10] ^= 0xff;
+    std::fs::write(&path, &bytes).unwrap();
+    let resp = app
+        .get("/api/v1/modules/tampered/versions/1.0.0/download")
+        .send()
+        .await
+        .unwrap();
+    let (code, _) = envelope(resp, StatusCode::INTERNAL_SERVER_ERROR).await;
+    assert_eq!(code, "internal");
+    // A range of it is refused too: the whole blob is checked before any part is served.
+    let resp = app
+        .get("/api/v1/modules/tampered/versions/1.0.0/download")
+        .header("range", "bytes=0-9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+}
