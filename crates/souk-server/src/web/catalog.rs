@@ -3,7 +3,7 @@
 //! outside its publisher); these handlers only shape it for the templates.
 
 use super::views::{
-    ModuleCard, VersionContents, VersionRow, category_path, date, human_size, initial,
+    CategoryLink, ModuleCard, VersionContents, VersionRow, category_link, date, human_size, initial,
 };
 use super::{Layout, PageError, WebContext, render};
 use crate::AppState;
@@ -122,7 +122,8 @@ struct Current {
 struct ModulePage {
     layout: Layout,
     m: ModuleCard,
-    category: Option<String>,
+    /// The module's category, labelled with its ancestors.
+    category: Option<CategoryLink>,
     tags: Vec<String>,
     homepage: Option<String>,
     repository: Option<String>,
@@ -159,7 +160,7 @@ impl ModulePage {
         Self {
             layout,
             m: ModuleCard::from(m),
-            category: m.category_id.and_then(|id| category_path(categories, id)),
+            category: m.category_id.and_then(|id| category_link(categories, id)),
             tags: m.tags.clone(),
             homepage: m.homepage.clone(),
             repository: m.repository.clone(),

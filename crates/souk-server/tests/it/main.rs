@@ -13,6 +13,7 @@ mod s3;
 mod tokens;
 mod web;
 mod web_catalog;
+mod web_search;
 
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
