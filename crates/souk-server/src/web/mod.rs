@@ -1,6 +1,6 @@
 //! The server-rendered web UI: layout, sign-in and sign-up, the account page with token
 //! management, the catalog and the publisher portal, search and category pages, the
-//! API reference, error pages and embedded assets.
+//! administrators' featured list, the API reference, error pages and embedded assets.
 //!
 //! Convention: every page gets a [`WebContext`] from the [`context`] middleware, which issues the
 //! `souk_csrf` cookie and reads the one-shot flash message. Every form post carries `csrf_token`,
@@ -8,6 +8,7 @@
 //! double-submit, so an attacker who can plant a cookie still cannot forge the token).
 
 pub mod account;
+pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod catalog;
@@ -58,6 +59,10 @@ pub fn router(config: &crate::Config) -> Router<AppState> {
         .route("/search", get(search::search))
         .route("/search/live", get(search::live))
         .route("/categories/{slug}", get(search::category))
+        .route("/admin/featured", get(admin::featured))
+        .route("/admin/featured/add", post(admin::add))
+        .route("/admin/featured/move", post(admin::move_one))
+        .route("/admin/featured/remove", post(admin::remove))
         .route("/portal", get(portal::index))
         .route("/portal/publishers", post(portal::create_publisher))
         .route("/portal/publishers/{slug}", get(portal::publisher))
@@ -287,6 +292,12 @@ impl Layout {
             nav,
             search_q: String::new(),
         }
+    }
+
+    /// Whether the header shows the administrators' links. Only a hint: every admin page and
+    /// form is checked by its service.
+    pub fn is_admin(&self) -> bool {
+        self.user_role.as_deref() == Some(souk_core::Role::Admin.as_str())
     }
 }
 

@@ -1,14 +1,15 @@
 //! Discovery's web pages over HTTP: the embedded htmx, the header's search box and its live
 //! results, the results page (facets, filters, sorts, pages, empty state, refusals as error
-//! pages) and category pages.
+//! pages), category pages, the home page's featured and trending shelves and categories, the
+//! administrators' featured list.
 
-use crate::TestApp;
 use crate::catalog::{publisher_owner, upload};
 use crate::packages::package;
+use crate::{PASSWORD, TestApp};
 use reqwest::{Client, Response, StatusCode, header};
 use serde_json::json;
 
-/// What a person's browser sends; the view counter leaves out requests without a user agent.
+/// What a person's browser sends.
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
 /// A person in a browser: their own cookie jar on `app`.
@@ -38,6 +39,16 @@ impl Browser {
 
     async fn visitor(app: &TestApp) -> Browser {
         Self::with_agent(app, FIREFOX).await
+    }
+
+    /// Signs in through the sign-in form.
+    async fn signed_in(app: &TestApp, email: &str) -> Browser {
+        let b = Self::visitor(app).await;
+        let resp = b
+            .post_form("/login", &[("email", email), ("password", PASSWORD)])
+            .await;
+        assert_eq!(resp.url().path(), "/account");
+        b
     }
 
     async fn get(&self, path: &str) -> Response {
@@ -78,12 +89,35 @@ impl Browser {
         assert_eq!(resp.status(), StatusCode::OK, "{q}");
         resp.text().await.unwrap()
     }
+
+    async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let mut all = vec![("csrf_token", self.csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
 }
 
 fn csrf_of(html: &str) -> String {
     let marker = r#"name="csrf_token" value=""#;
     let start = html.find(marker).expect("a form with a CSRF token") + marker.len();
     html[start..].split('"').next().unwrap().to_owned()
+}
+
+/// The flash message on a page: `(kind, text)`.
+fn flash(html: &str) -> Option<(&str, &str)> {
+    let start = html.find(r#"<div class="flash flash-"#)? + 24;
+    let (kind, rest) = html[start..].split_once('"')?;
+    let text = rest.split_once('>')?.1.split_once("</div>")?.0;
+    Some((kind, text))
 }
 
 fn unescape(href: &str) -> String {
@@ -156,6 +190,15 @@ async fn listed(
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK, "{name}");
     app.store.module_by_name(name).await.unwrap().id
+}
+
+async fn admin(app: &TestApp, email: &str) -> Browser {
+    app.state
+        .accounts
+        .create_user(email, PASSWORD, None, souk_core::Role::Admin)
+        .await
+        .unwrap();
+    Browser::signed_in(app, email).await
 }
 
 #[tokio::test]
@@ -553,7 +596,231 @@ async fn category_pages_list_a_category_and_its_subcategories() {
     let html = visitor.ok("/categories/worldgen").await;
     assert!(html.contains(r#"id="no-results""#));
 
-    // The module page links its category.
+    // The module page links its category trail; the home page lists categories with counts.
     let html = visitor.ok("/modules/market").await;
     assert!(html.contains(r#"<li id="module-category"><a href="/categories/shops">Economy › Shops &#38; Trading</a></li>"#), "{html}");
+    let home = visitor.ok("/").await;
+    assert!(home.contains(r#"<a href="/categories/economy" class="category-name"><strong>Economy</strong> <span class="count">2<span class="visually-hidden"> modules</span></span></a>"#), "{home}");
+    assert!(
+        home.contains(
+            r#"<a href="/categories/shops">Shops &#38; Trading</a> <span class="count">1<"#
+        )
+    );
+    assert!(
+        home.contains(
+            r#"<a href="/categories/worldgen">World Generation</a> <span class="count">0<"#
+        )
+    );
+}
+
+#[tokio::test]
+async fn the_home_page_shows_featured_and_trending_modules() {
+    let app = TestApp::spawn().await;
+    let ada = publisher_owner(&app, "ada@example.com", "acme").await;
+    let id = listed(&app, &ada, "bank", "A bank", "economy", &[]).await;
+    listed(&app, &ada, "market", "A market", "shops", &[]).await;
+    listed(&app, &ada, "arena", "An arena", "pvp", &[]).await;
+    let visitor = Browser::visitor(&app).await;
+    let home = visitor.ok("/").await;
+    assert!(!home.contains(r#"id="featured""#) && !home.contains(r#"id="trending""#));
+
+    // Featured, in the administrators' order.
+    let root = admin(&app, "root@example.com").await;
+    for name in ["market", "arena"] {
+        root.post_form("/admin/featured/add", &[("name", name)])
+            .await;
+    }
+    let home = visitor.ok("/").await;
+    let start = home
+        .find(r#"<section class="shelf" id="featured""#)
+        .unwrap();
+    let shelf = &home[start..start + home[start..].find("</section>").unwrap()];
+    assert!(shelf.contains(r#"<h2 id="featured-title">Featured</h2>"#));
+    assert_eq!(card_names(shelf), ["market", "arena"]);
+
+    // Trending: views this week, none the week before.
+    let today = souk_core::Timestamp::now().millis().div_euclid(86_400_000);
+    app.store.record_views(&[(id, today, 500)]).await.unwrap();
+    app.state.search.refresh_trending().await.unwrap();
+    let home = visitor.ok("/").await;
+    let start = home
+        .find(r#"<section class="shelf" id="trending""#)
+        .unwrap();
+    let shelf = &home[start..start + home[start..].find("</section>").unwrap()];
+    assert!(shelf.contains("Trending this week"));
+    assert_eq!(card_names(shelf), ["bank"]);
+    let html = visitor.ok("/search?sort=trending").await;
+    assert_eq!(card_names(&html)[0], "bank");
+}
+
+#[tokio::test]
+async fn admins_feature_order_and_unfeature_modules() {
+    let app = TestApp::spawn().await;
+    let ada = publisher_owner(&app, "ada@example.com", "acme").await;
+    for name in ["alpha", "beta", "gamma"] {
+        listed(&app, &ada, name, "A module", "utilities", &[]).await;
+    }
+    let featured = || async {
+        app.store
+            .featured()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.name)
+            .collect::<Vec<_>>()
+    };
+
+    // Signed out: sent to sign in, for the page and its forms. Signed in but not an admin: 403.
+    let visitor = Browser::visitor(&app).await;
+    assert_eq!(visitor.get("/admin/featured").await.url().path(), "/login");
+    let resp = visitor
+        .post_form("/admin/featured/add", &[("name", "alpha")])
+        .await;
+    assert_eq!(resp.url().path(), "/login");
+    app.register("eve@example.com").await;
+    let eve = Browser::signed_in(&app, "eve@example.com").await;
+    let (status, html) = eve.page("/admin/featured").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(html.contains("Not allowed"));
+    assert!(!html.contains(r#"id="nav-admin""#));
+    let resp = eve
+        .post_form("/admin/featured/add", &[("name", "alpha")])
+        .await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert!(featured().await.is_empty());
+
+    // An admin sees the link in the header and an empty list.
+    let root = admin(&app, "root@example.com").await;
+    let html = root.ok("/account").await;
+    assert!(
+        html.contains(r#"<a href="/admin/featured"  id="nav-admin">Featured</a>"#),
+        "{html}"
+    );
+    let html = root.ok("/admin/featured").await;
+    assert!(html.contains(r#"id="featured-empty""#));
+    assert!(
+        html.contains(r#"<label for="feature-name" class="visually-hidden">Module name</label>"#)
+    );
+
+    // Add, refuse unknown and repeated names, move, remove: each back on the page with a flash.
+    let landed = |resp: Response| async move {
+        assert_eq!(resp.url().path(), "/admin/featured");
+        assert_eq!(resp.status(), StatusCode::OK);
+        let html = resp.text().await.unwrap();
+        let (kind, text) = flash(&html).expect("a flash");
+        (kind.to_owned(), text.to_owned(), html)
+    };
+    for name in ["alpha", "beta", "Gamma"] {
+        let (kind, text, _) = landed(
+            root.post_form("/admin/featured/add", &[("name", name)])
+                .await,
+        )
+        .await;
+        assert_eq!(kind, "success", "{text}");
+        assert_eq!(text, format!("{name} is featured."));
+    }
+    assert_eq!(featured().await, ["alpha", "beta", "gamma"]);
+    let (kind, text, _) = landed(
+        root.post_form("/admin/featured/add", &[("name", "nope")])
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (kind.as_str(), text.as_str()),
+        ("error", "there is no public module `nope`")
+    );
+    let (kind, text, _) = landed(
+        root.post_form("/admin/featured/add", &[("name", "beta")])
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (kind.as_str(), text.as_str()),
+        ("error", "beta is featured already.")
+    );
+    let (kind, ..) = landed(root.post_form("/admin/featured/add", &[("name", "")]).await).await;
+    assert_eq!(kind, "error");
+    assert_eq!(featured().await, ["alpha", "beta", "gamma"]);
+
+    let (kind, text, html) = landed(
+        root.post_form(
+            "/admin/featured/move",
+            &[("name", "gamma"), ("direction", "up")],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (kind.as_str(), text.as_str()),
+        ("success", "gamma moved up.")
+    );
+    assert_eq!(featured().await, ["alpha", "gamma", "beta"]);
+    let list = &html[html.find(r#"id="featured-list""#).unwrap()..];
+    let order: Vec<usize> = ["/modules/alpha", "/modules/gamma", "/modules/beta"]
+        .iter()
+        .map(|l| list.find(l).unwrap())
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "shown in order");
+    root.post_form(
+        "/admin/featured/move",
+        &[("name", "alpha"), ("direction", "down")],
+    )
+    .await;
+    assert_eq!(featured().await, ["gamma", "alpha", "beta"]);
+    let resp = root
+        .post_form(
+            "/admin/featured/move",
+            &[("name", "alpha"), ("direction", "sideways")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let (kind, text, _) = landed(
+        root.post_form("/admin/featured/remove", &[("name", "alpha")])
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (kind.as_str(), text.as_str()),
+        ("success", "alpha is no longer featured.")
+    );
+    assert_eq!(featured().await, ["gamma", "beta"]);
+    let (kind, ..) = landed(
+        root.post_form("/admin/featured/remove", &[("name", "alpha")])
+            .await,
+    )
+    .await;
+    assert_eq!(kind, "error");
+
+    // Without the CSRF token nothing changes.
+    for token in ["", "0123abcd"] {
+        let resp = root
+            .post_raw(
+                "/admin/featured/remove",
+                &[("csrf_token", token), ("name", "gamma")],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    }
+    assert_eq!(featured().await, ["gamma", "beta"]);
+
+    // A featured module that stops being listed stays on the admin list, marked, and off the
+    // home page.
+    let resp = app
+        .client
+        .patch(app.url("/api/v1/modules/gamma"))
+        .bearer_auth(&ada)
+        .json(&json!({ "visibility": "unlisted" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let html = root.ok("/admin/featured").await;
+    assert!(html.contains(r#"<span class="badge muted">not listed</span>"#));
+    assert_eq!(featured().await, ["beta"]);
+    let (kind, ..) = landed(
+        root.post_form("/admin/featured/remove", &[("name", "gamma")])
+            .await,
+    )
+    .await;
+    assert_eq!(kind, "success");
 }
