@@ -9,6 +9,7 @@ use super::{Layout, PageError, WebContext, render};
 use crate::AppState;
 use crate::api::catalog_views::{PublisherView, ScreenshotView, description_html};
 use crate::api::versions::serve_download;
+use crate::extract::Client;
 use crate::services::catalog::{Browse, Listing};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -173,9 +174,12 @@ impl ModulePage {
     }
 }
 
+/// The module page. A view is counted (once per visitor and day, bots left out: see
+/// `services::views`) only on the canonical address, so a redirect is not a second view.
 pub async fn module(
     State(state): State<AppState>,
     ctx: WebContext,
+    Client(client): Client,
     Path(name): Path<String>,
 ) -> Result<Response, PageError> {
     let access = state.catalog.module(viewer(&ctx), &name).await?;
@@ -184,6 +188,7 @@ pub async fn module(
         // Another spelling of the name (`My_Mod` for `my-mod`): one address per module.
         return Ok(Redirect::permanent(&format!("/modules/{}", m.name)).into_response());
     }
+    state.views.record(m.id, &client);
     let versions = state.catalog.versions(m).await?;
     let screenshots = state.catalog.screenshots(m).await?;
     let categories = state.catalog.categories().await?;

@@ -1,7 +1,7 @@
 //! Discovery's web pages over HTTP: the embedded htmx, the header's search box and its live
 //! results, the results page (facets, filters, sorts, pages, empty state, refusals as error
 //! pages), category pages, the home page's featured and trending shelves and categories, the
-//! administrators' featured list.
+//! administrators' featured list, and module page views.
 
 use crate::catalog::{publisher_owner, upload};
 use crate::packages::package;
@@ -9,7 +9,7 @@ use crate::{PASSWORD, TestApp};
 use reqwest::{Client, Response, StatusCode, header};
 use serde_json::json;
 
-/// What a person's browser sends.
+/// What a person's browser sends; the view counter leaves out requests without a user agent.
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
 /// A person in a browser: their own cookie jar on `app`.
@@ -823,4 +823,56 @@ async fn admins_feature_order_and_unfeature_modules() {
     )
     .await;
     assert_eq!(kind, "success");
+}
+
+#[tokio::test]
+async fn module_page_views_count_once_per_browser_and_never_for_bots() {
+    let app = TestApp::spawn().await;
+    let ada = publisher_owner(&app, "ada@example.com", "acme").await;
+    let id = listed(&app, &ada, "economy", "Coins", "economy", &[]).await;
+    let views = || async {
+        app.state.views.flush().await;
+        app.store
+            .module_views_by_day(id, 0)
+            .await
+            .unwrap()
+            .iter()
+            .map(|(_, n)| n)
+            .sum::<i64>()
+    };
+    assert_eq!(views().await, 0);
+
+    let reader = Browser::visitor(&app).await;
+    reader.ok("/modules/economy").await;
+    reader.ok("/modules/economy").await;
+    assert_eq!(views().await, 1, "the same browser twice is one view");
+    // Another spelling redirects to the page: still one view.
+    reader.ok("/modules/Economy").await;
+    assert_eq!(views().await, 1);
+
+    // Known bots, and requests without a user agent, are not counted.
+    for agent in [
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+        "curl/8.5.0",
+    ] {
+        Browser::with_agent(&app, agent)
+            .await
+            .ok("/modules/economy")
+            .await;
+    }
+    let resp = app.get("/modules/economy").send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(views().await, 1);
+
+    // Another browser is another visitor.
+    let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
+    Browser::with_agent(&app, chrome)
+        .await
+        .ok("/modules/economy")
+        .await;
+    assert_eq!(views().await, 2);
+    // A page that is not found counts nothing.
+    let (status, _) = reader.page("/modules/nothing-here").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(views().await, 2);
 }
