@@ -3,12 +3,13 @@
 //! outside its publisher); these handlers only shape it for the templates.
 
 use super::views::{
-    ModuleCard, VersionContents, VersionRow, category_path, date, human_size, initial,
+    CategoryLink, ModuleCard, VersionContents, VersionRow, category_link, date, human_size, initial,
 };
 use super::{Layout, PageError, WebContext, render};
 use crate::AppState;
 use crate::api::catalog_views::{PublisherView, ScreenshotView, description_html};
 use crate::api::versions::serve_download;
+use crate::extract::Client;
 use crate::services::catalog::{Browse, Listing};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -122,7 +123,8 @@ struct Current {
 struct ModulePage {
     layout: Layout,
     m: ModuleCard,
-    category: Option<String>,
+    /// The module's category, labelled with its ancestors.
+    category: Option<CategoryLink>,
     tags: Vec<String>,
     homepage: Option<String>,
     repository: Option<String>,
@@ -159,7 +161,7 @@ impl ModulePage {
         Self {
             layout,
             m: ModuleCard::from(m),
-            category: m.category_id.and_then(|id| category_path(categories, id)),
+            category: m.category_id.and_then(|id| category_link(categories, id)),
             tags: m.tags.clone(),
             homepage: m.homepage.clone(),
             repository: m.repository.clone(),
@@ -172,9 +174,12 @@ impl ModulePage {
     }
 }
 
+/// The module page. A view is counted (once per visitor and day, bots left out: see
+/// `services::views`) only on the canonical address, so a redirect is not a second view.
 pub async fn module(
     State(state): State<AppState>,
     ctx: WebContext,
+    Client(client): Client,
     Path(name): Path<String>,
 ) -> Result<Response, PageError> {
     let access = state.catalog.module(viewer(&ctx), &name).await?;
@@ -183,6 +188,7 @@ pub async fn module(
         // Another spelling of the name (`My_Mod` for `my-mod`): one address per module.
         return Ok(Redirect::permanent(&format!("/modules/{}", m.name)).into_response());
     }
+    state.views.record(m.id, &client);
     let versions = state.catalog.versions(m).await?;
     let screenshots = state.catalog.screenshots(m).await?;
     let categories = state.catalog.categories().await?;

@@ -1,5 +1,6 @@
 //! The server-rendered web UI: layout, sign-in and sign-up, the account page with token
-//! management, the API reference, error pages and embedded assets.
+//! management, the catalog and the publisher portal, search and category pages, the
+//! administrators' featured list, the API reference, error pages and embedded assets.
 //!
 //! Convention: every page gets a [`WebContext`] from the [`context`] middleware, which issues the
 //! `souk_csrf` cookie and reads the one-shot flash message. Every form post carries `csrf_token`,
@@ -7,12 +8,14 @@
 //! double-submit, so an attacker who can plant a cookie still cannot forge the token).
 
 pub mod account;
+pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod catalog;
 pub mod docs;
 pub mod pages;
 pub mod portal;
+pub mod search;
 pub mod upload;
 pub mod views;
 
@@ -53,6 +56,13 @@ pub fn router(config: &crate::Config) -> Router<AppState> {
             get(catalog::download),
         )
         .route("/publishers/{slug}", get(catalog::publisher))
+        .route("/search", get(search::search))
+        .route("/search/live", get(search::live))
+        .route("/categories/{slug}", get(search::category))
+        .route("/admin/featured", get(admin::featured))
+        .route("/admin/featured/add", post(admin::add))
+        .route("/admin/featured/move", post(admin::move_one))
+        .route("/admin/featured/remove", post(admin::remove))
         .route("/portal", get(portal::index))
         .route("/portal/publishers", post(portal::create_publisher))
         .route("/portal/publishers/{slug}", get(portal::publisher))
@@ -267,6 +277,8 @@ pub struct Layout {
     pub csrf_token: String,
     pub flash: Option<Flash>,
     pub nav: &'static str,
+    /// What the header's search box holds: the query on the search page, else nothing.
+    pub search_q: String,
 }
 
 impl Layout {
@@ -278,7 +290,14 @@ impl Layout {
             csrf_token: ctx.csrf_token.clone(),
             flash: ctx.flash.clone(),
             nav,
+            search_q: String::new(),
         }
+    }
+
+    /// Whether the header shows the administrators' links. Only a hint: every admin page and
+    /// form is checked by its service.
+    pub fn is_admin(&self) -> bool {
+        self.user_role.as_deref() == Some(souk_core::Role::Admin.as_str())
     }
 }
 
@@ -341,6 +360,7 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
             csrf_token: String::new(),
             flash: None,
             nav: "",
+            search_q: String::new(),
         },
         status: status.as_u16(),
         heading: heading.into(),

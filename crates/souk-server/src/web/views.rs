@@ -2,6 +2,7 @@
 //! category paths, and the small formatting helpers (sizes, dates) they share.
 
 use crate::api::catalog_views::image_url;
+use crate::search::schema::Card;
 use souk_core::Timestamp;
 use souk_store::{Category, Module, Version, Visibility};
 
@@ -45,6 +46,8 @@ pub struct ModuleCard {
     /// `public`, `unlisted` or `private`; lists only show it when it is not public.
     pub visibility: &'static str,
     pub archived: bool,
+    /// The publisher is verified. Only search results know it; module rows say `false`.
+    pub verified: bool,
 }
 
 impl From<&Module> for ModuleCard {
@@ -61,6 +64,27 @@ impl From<&Module> for ModuleCard {
             initial: initial(&m.display_name),
             visibility: m.visibility.as_str(),
             archived: m.archived_at.is_some(),
+            verified: false,
+        }
+    }
+}
+
+/// A search result: a listed module, so public and not archived.
+impl From<&Card> for ModuleCard {
+    fn from(c: &Card) -> Self {
+        Self {
+            name: c.name.clone(),
+            display_name: c.display_name.clone(),
+            summary: c.summary.clone(),
+            publisher_slug: c.publisher.slug.clone(),
+            publisher_name: c.publisher.display_name.clone(),
+            latest_version: Some(c.latest_version.clone()).filter(|v| !v.is_empty()),
+            downloads: c.downloads,
+            icon_url: c.icon_url.clone(),
+            initial: initial(&c.display_name),
+            visibility: Visibility::Public.as_str(),
+            archived: false,
+            verified: c.publisher.verified,
         }
     }
 }
@@ -154,21 +178,39 @@ impl From<&Version> for VersionContents {
     }
 }
 
-/// `Economy › Shops & Trading`: a category with its ancestors.
-pub fn category_path(all: &[Category], id: i64) -> Option<String> {
-    let mut names = Vec::new();
+/// A category to link to: `/categories/{slug}`.
+pub struct CategoryLink {
+    pub slug: String,
+    pub name: String,
+}
+
+/// The category `id` and its ancestors, from the root down.
+pub fn category_trail(all: &[Category], id: i64) -> Vec<CategoryLink> {
+    let mut trail = Vec::new();
     let mut cursor = Some(id);
-    // Bounded by the number of categories, so a corrupt cycle cannot loop forever.
     while let Some(c) = cursor.and_then(|id| all.iter().find(|c| c.id == id)) {
-        names.push(c.name.as_str());
+        trail.push(CategoryLink {
+            slug: c.slug.clone(),
+            name: c.name.clone(),
+        });
         cursor = c.parent_id;
-        if names.len() > all.len() {
+        // Bounded by the number of categories, so a corrupt cycle cannot loop forever.
+        if trail.len() > all.len() {
             break;
         }
     }
-    (!names.is_empty()).then(|| {
-        names.reverse();
-        names.join(" › ")
+    trail.reverse();
+    trail
+}
+
+/// A link to the category `id`, labelled with its ancestors: `Economy › Shops & Trading`.
+pub fn category_link(all: &[Category], id: i64) -> Option<CategoryLink> {
+    let trail = category_trail(all, id);
+    let slug = trail.last()?.slug.clone();
+    let names: Vec<&str> = trail.iter().map(|c| c.name.as_str()).collect();
+    Some(CategoryLink {
+        slug,
+        name: names.join(" › "),
     })
 }
 
@@ -238,6 +280,16 @@ mod tests {
         let labels: Vec<&str> = opts.iter().map(|o| o.label.as_str()).collect();
         assert_eq!(labels, ["ADMIN", "ECONOMY", "\u{2003}SHOPS"]);
         assert!(opts[2].selected && !opts[0].selected);
-        assert_eq!(category_path(&all, 3).unwrap(), "ECONOMY › SHOPS");
+        let trail: Vec<String> = category_trail(&all, 3)
+            .into_iter()
+            .map(|c| c.slug)
+            .collect();
+        assert_eq!(trail, ["economy", "shops"]);
+        assert!(category_trail(&all, 99).is_empty());
+        let link = category_link(&all, 3).unwrap();
+        assert_eq!(
+            (link.slug.as_str(), link.name.as_str()),
+            ("shops", "ECONOMY › SHOPS")
+        );
     }
 }

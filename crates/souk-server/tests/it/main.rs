@@ -15,6 +15,7 @@ mod signatures;
 mod tokens;
 mod web;
 mod web_catalog;
+mod web_search;
 
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
