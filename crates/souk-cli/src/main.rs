@@ -86,6 +86,8 @@ enum Command {
     Download(client::download::DownloadArgs),
     /// Search a marketplace's modules (no query: browse).
     Search(client::search::SearchArgs),
+    /// Check a package's SHA-256 and signatures: a published version or a file (offline with a key).
+    Verify(client::verify::VerifyArgs),
 }
 
 #[derive(Subcommand)]
@@ -219,6 +221,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Info(args) => client::info::run(&args).await?,
         Command::Download(args) => client::download::run(&args).await?,
         Command::Search(args) => client::search::run(&args).await?,
+        Command::Verify(args) => client::verify::run(&args).await?,
     }
     Ok(())
 }
