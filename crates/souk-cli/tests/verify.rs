@@ -645,3 +645,91 @@ fn mistakes_on_the_command_line() {
     );
     assert!(e.contains("--signature goes with a package FILE"), "{e}");
 }
+
+/// A marketplace that answers `routes` (path to content type and body), each connection once
+/// with `Connection: close`, and 404 to anything else. Its base URL.
+fn fake_marketplace(routes: Vec<(String, &'static str, Vec<u8>)>) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                head.push(byte[0]);
+            }
+            let head = String::from_utf8_lossy(&head);
+            let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+            let (status, content_type, body) = match routes.iter().find(|r| r.0 == path) {
+                Some((_, content_type, body)) => ("200 OK", *content_type, body.clone()),
+                None => (
+                    "404 Not Found",
+                    "application/json",
+                    br#"{"error":{"code":"not_found","message":"not found"}}"#.to_vec(),
+                ),
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(&body);
+        }
+    });
+    base
+}
+
+#[test]
+fn a_version_without_a_signature_does_not_verify() {
+    let body = b"a package published before the registry signed".to_vec();
+    let sha = sha256_hex(&body);
+    let key = SigningKey::generate();
+    let version = json!({
+        "name": "old", "version": "1.0.0", "sha256": sha, "size": body.len(),
+        "format": "tar.gz", "signature_url": null, "registry_key_id": null
+    });
+    let keys = json!({"keys": [{
+        "id": key.id().to_string(), "algorithm": "Ed25519",
+        "minisign_public_key": key.public_key().to_minisign_line()
+    }]});
+    let base = fake_marketplace(vec![
+        (
+            "/api/v1/modules/old/versions/1.0.0".into(),
+            "application/json",
+            version.to_string().into_bytes(),
+        ),
+        (
+            "/api/v1/modules/old/versions/1.0.0/download".into(),
+            "application/gzip",
+            body.clone(),
+        ),
+        (
+            "/api/v1/keys".into(),
+            "application/json",
+            keys.to_string().into_bytes(),
+        ),
+    ]);
+    let work = tempfile::tempdir().unwrap();
+    let (e, out) = fails(
+        souk(work.path()),
+        &["verify", "old@1.0.0", "--registry", &base],
+    );
+    assert_eq!(
+        e,
+        "error: old 1.0.0 did not verify: registry signature failed, trusted comment not checked"
+    );
+    assert_eq!(
+        out,
+        format!(
+            "sha256 ok ({sha}, {} bytes)\n\
+             registry signature FAILED: the registry has no signature for old 1.0.0 \
+             (signature_url is null)\n\
+             trusted comment not checked: there is no signature, so no trusted comment\n\
+             publisher signature: none\n",
+            body.len()
+        )
+    );
+}

@@ -528,6 +528,9 @@ pub fn checks(e: &Evidence) -> Vec<Check> {
     };
 
     let comment_check = match (&comment, &e.identity) {
+        (None, _) if e.signature.is_err() => {
+            Outcome::NotChecked("there is no signature, so no trusted comment".to_owned())
+        }
         (None, _) => Outcome::NotChecked(
             "the signature did not verify, so its comment cannot be trusted".to_owned(),
         ),
