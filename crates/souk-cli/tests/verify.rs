@@ -3,8 +3,9 @@
 //! (no request: the registry given is unreachable), and Debian's `minisign` agrees. Then what
 //! must fail, each with exit 1, one `error:` line and a check line saying what failed: one byte
 //! changed, a signature by a key the registry does not have, forged and garbled signatures, a
-//! genuine signature whose comment names another module, and a blob changed in the server's
-//! storage after publishing.
+//! genuine signature whose comment names another module, a blob changed in the server's storage
+//! after publishing (the server refuses to serve it), and, with a small fake marketplace, a
+//! version without a signature and a marketplace that serves other bytes than it signed.
 
 mod common;
 
@@ -556,24 +557,45 @@ async fn verify_published_versions_and_files_against_a_real_marketplace() {
     let out = verify_forged();
     assert!(out.contains("[malformed_signature]"), "{out}");
 
-    // 7. A blob changed in the server's storage after publishing. 0.2.0 was never downloaded,
-    //    so the server reads it from disk: both the hash and the signature fail.
+    // 7. A blob changed in the server's storage after publishing. The marketplace re-checks a
+    //    blob's SHA-256 when it serves it and refuses one that no longer matches (the download
+    //    fails: nothing to check); a marketplace that served it anyway would fail the sha256 and
+    //    signature checks. Either way: exit 1, saying so. 0.2.0 was never downloaded, so the
+    //    server reads it from disk.
+    let tampered = |base: &str, version: &str, package: &[u8]| {
+        let what = format!("economy {version}");
+        let (e, out) = fails(
+            client(),
+            &["verify", &format!("economy@{version}"), "--registry", base],
+        );
+        let refused = e.starts_with(&format!("error: cannot download {what}: "))
+            || e.starts_with(&format!("error: the download of {what} broke off"));
+        if refused {
+            assert!(out.is_empty(), "{out}");
+        } else {
+            assert_eq!(
+                e,
+                format!(
+                    "error: {what} did not verify: sha256 failed, registry signature failed, \
+                     trusted comment not checked"
+                )
+            );
+            assert!(
+                out.starts_with(&format!(
+                    "sha256 FAILED: the registry recorded {} ({} bytes), the package is ",
+                    sha256_hex(package),
+                    package.len()
+                )),
+                "{out}"
+            );
+        }
+        eprintln!("note: a blob changed in storage, souk verify economy@{version}: {e}");
+    };
     flip_a_byte(&blob_path(&data, &sha_2));
-    let (e, out) = fails(client(), &["verify", "economy@0.2.0", "--registry", &base]);
-    assert_eq!(
-        e,
-        "error: economy 0.2.0 did not verify: sha256 failed, registry signature failed, \
-         trusted comment not checked"
-    );
-    assert!(
-        out.starts_with(&format!(
-            "sha256 FAILED: the registry recorded {sha_2} ({} bytes), the package is ",
-            package_2.len()
-        )),
-        "{out}"
-    );
-    // 0.1.0 was downloaded above, and the server keeps recent blobs in memory: changing the
-    // file may not show until the server restarts. Say what happened, then restart.
+    tampered(&base, "0.2.0", &package_2);
+    // 0.1.0 was downloaded above, and the server keeps recent blobs in memory (checked as they
+    // enter): a change to the file may not show until the server restarts. Say what happened,
+    // then restart.
     flip_a_byte(&blob_path(&data, &sha));
     let cached = run(client(), &["verify", "economy@0.1.0", "--registry", &base]);
     eprintln!(
@@ -585,17 +607,7 @@ async fn verify_published_versions_and_files_against_a_real_marketplace() {
     drop(server);
     let (cmd, addr) = serve(root.path(), &data);
     let server = Server::start(cmd, &addr).await;
-    let (e, out) = fails(
-        client(),
-        &["verify", "economy@0.1.0", "--registry", &server.base],
-    );
-    assert!(
-        e.ends_with(
-            "did not verify: sha256 failed, registry signature failed, trusted comment not checked"
-        ),
-        "{e}"
-    );
-    assert!(out.starts_with("sha256 FAILED: "), "{out}");
+    tampered(&server.base, "0.1.0", &package);
     // The keys survived the restart: the untouched file still verifies against the registry.
     let out = ok(
         client(),
@@ -730,6 +742,77 @@ fn a_version_without_a_signature_does_not_verify() {
              trusted comment not checked: there is no signature, so no trusted comment\n\
              publisher signature: none\n",
             body.len()
+        )
+    );
+}
+
+/// What a marketplace that did not re-check its blobs would do with one changed in storage: it
+/// serves other bytes than it recorded and signed. Both the SHA-256 and the signature fail.
+#[test]
+fn a_marketplace_serving_other_bytes_does_not_verify() {
+    let published = b"the bytes that were published".to_vec();
+    let mut served = published.clone();
+    served[3] ^= 1;
+    let sha = sha256_hex(&published);
+    let key = SigningKey::generate();
+    let signature = sign(
+        &key,
+        &published,
+        &format!("souk module=changed version=1.0.0 sha256={sha} signed=2026-01-01T00:00:00Z"),
+    )
+    .unwrap();
+    let version = json!({
+        "name": "changed", "version": "1.0.0", "sha256": sha, "size": published.len(),
+        "format": "tar.gz",
+        "signature_url": "/api/v1/modules/changed/versions/1.0.0/signature",
+        "registry_key_id": key.id().to_string()
+    });
+    let keys = json!({"keys": [{
+        "id": key.id().to_string(), "algorithm": "Ed25519",
+        "minisign_public_key": key.public_key().to_minisign_line()
+    }]});
+    let route = |path: &str, content_type: &'static str, body: Vec<u8>| {
+        (format!("/api/v1{path}"), content_type, body)
+    };
+    let base = fake_marketplace(vec![
+        route(
+            "/modules/changed/versions/1.0.0",
+            "application/json",
+            version.to_string().into_bytes(),
+        ),
+        route(
+            "/modules/changed/versions/1.0.0/download",
+            "application/gzip",
+            served.clone(),
+        ),
+        route(
+            "/modules/changed/versions/1.0.0/signature",
+            "text/plain",
+            signature.into_bytes(),
+        ),
+        route("/keys", "application/json", keys.to_string().into_bytes()),
+    ]);
+    let work = tempfile::tempdir().unwrap();
+    let (e, out) = fails(
+        souk(work.path()),
+        &["verify", "changed@1.0.0", "--registry", &base],
+    );
+    assert_eq!(
+        e,
+        "error: changed 1.0.0 did not verify: sha256 failed, registry signature failed, trusted \
+         comment not checked"
+    );
+    assert_eq!(
+        out,
+        format!(
+            "sha256 FAILED: the registry recorded {sha} ({len} bytes), the package is {} ({len} \
+             bytes)\n\
+             registry signature FAILED: the signature does not match the file [bad_signature]\n\
+             trusted comment not checked: the signature did not verify, so its comment cannot \
+             be trusted\n\
+             publisher signature: none\n",
+            sha256_hex(&served),
+            len = published.len()
         )
     );
 }

@@ -400,7 +400,10 @@ async fn registry_keys(api: &Registry) -> anyhow::Result<Keys> {
     })
 }
 
-/// The package, into memory. More bytes than recorded can only be wrong: stop at once.
+/// The package, into memory. More bytes than recorded can only be wrong: stop at once. A
+/// marketplace that finds a stored blob no longer matching its SHA-256 refuses to serve it (an
+/// error answer, or a download that breaks off before its last bytes); then there is nothing to
+/// check and the command fails with that.
 async fn download(api: &Registry, name: &str, version: &str, size: u64) -> anyhow::Result<Vec<u8>> {
     let what = format!("{name} {version}");
     let mut response = api
@@ -411,7 +414,8 @@ async fn download(api: &Registry, name: &str, version: &str, size: u64) -> anyho
             ),
             &what,
         )
-        .await?;
+        .await
+        .with_context(|| format!("cannot download {what}"))?;
     let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).min(64 << 20));
     while let Some(chunk) = response
         .chunk()
