@@ -40,6 +40,9 @@ pub enum AppError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+    /// A server-side fault the client may be told about by name (no internals).
+    #[error("{message}")]
+    ServerFault { code: &'static str, message: String },
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -74,7 +77,9 @@ impl AppError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Internal(_) | AppError::ServerFault { .. } => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
@@ -92,6 +97,7 @@ impl AppError {
             AppError::Unprocessable { code, .. } => code,
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Internal(_) => "internal",
+            AppError::ServerFault { code, .. } => code,
         }
     }
 

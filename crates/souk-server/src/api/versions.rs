@@ -343,7 +343,15 @@ pub async fn serve_download(
     let stream = blobs
         .read(BlobKind::Package, &v.sha256, range.clone())
         .await
-        .map_err(AppError::internal)?;
+        .map_err(|e| match e.downcast_ref::<crate::blob::BlobCorrupt>() {
+            Some(_) => AppError::ServerFault {
+                code: "blob_corrupt",
+                message: "the stored package no longer matches its SHA-256, so it is not served; \
+                          the server has logged it for its operators"
+                    .into(),
+            },
+            None => AppError::internal(e),
+        })?;
     let (content_type, ext) = if v.format == "zip" {
         ("application/zip", "zip")
     } else {

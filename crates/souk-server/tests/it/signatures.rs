@@ -181,7 +181,7 @@ async fn a_package_changed_in_storage_is_refused_not_served() {
         .await
         .unwrap();
     let (code, _) = envelope(resp, StatusCode::INTERNAL_SERVER_ERROR).await;
-    assert_eq!(code, "internal");
+    assert_eq!(code, "blob_corrupt");
     // A range of it is refused too: the whole blob is checked before any part is served.
     let resp = app
         .get("/api/v1/modules/tampered/versions/1.0.0/download")
