@@ -50,6 +50,20 @@ impl AppState {
         let signing = Arc::new(crate::signing::RegistryKeys::load_or_create(
             &config.signing_keys_dir(),
         )?);
+        // Every node publishes the public half of its keys, so each node's `/api/v1/keys` lists
+        // the keys of all.
+        for k in signing.all() {
+            store
+                .publish_signing_key(&souk_store::PublishedKey {
+                    id: k.key.id().to_hex(),
+                    public_key: k.key.public_key().to_minisign_line(),
+                    created_at: k.created_at,
+                    valid_from: k.valid_from,
+                    valid_until: k.valid_until,
+                })
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot publish the registry's signing key: {e}"))?;
+        }
         let catalog = Catalog::new(store.clone(), blobs, signing);
         let downloads = DailyCounter::new(store.clone(), Tally::Downloads);
         let views = ViewCounter::new(store.clone());

@@ -5,3 +5,14 @@
 
 ALTER TABLE versions ADD COLUMN registry_signature TEXT;
 ALTER TABLE versions ADD COLUMN registry_key_id TEXT;
+
+-- Every registry signing key any node has used, public part only (secret keys stay in files
+-- outside the database), so that every node publishes every key and a signature made on one node
+-- verifies against the keys another node lists.
+CREATE TABLE signing_keys (
+    id TEXT PRIMARY KEY,
+    public_key TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    valid_from BIGINT NOT NULL,
+    valid_until BIGINT
+);

@@ -43,6 +43,7 @@ pub struct PostgresStore {
 souk_store::sql_store_impls!(PostgresStore, sqlx::Postgres);
 souk_store::sql_catalog_impls!(PostgresStore, sqlx::Postgres);
 souk_store::sql_discovery_impls!(PostgresStore, sqlx::Postgres);
+souk_store::sql_trust_impls!(PostgresStore, sqlx::Postgres);
 
 impl PostgresStore {
     /// Connects to the database a `postgres://` URL names. Does not migrate.

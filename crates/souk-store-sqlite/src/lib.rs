@@ -41,6 +41,7 @@ pub struct SqliteStore {
 souk_store::sql_store_impls!(SqliteStore, sqlx::Sqlite);
 souk_store::sql_catalog_impls!(SqliteStore, sqlx::Sqlite);
 souk_store::sql_discovery_impls!(SqliteStore, sqlx::Sqlite);
+souk_store::sql_trust_impls!(SqliteStore, sqlx::Sqlite);
 
 impl SqliteStore {
     /// Opens (creating if missing) the database a `sqlite://PATH` URL names. Does not migrate.

@@ -25,7 +25,8 @@ macro_rules! conformance_tests {
             idempotency_claims_once, migrate_twice_is_a_no_op, schema_has_the_account_tables,
             publishers_and_members, versions_publish_yank_and_latest, modules_list_sorted_and_paged,
             module_media, category_tree, search_change_log_follows_catalog_writes,
-            index_docs_hold_only_listed_modules, views_activity_and_featured);
+            index_docs_hold_only_listed_modules, views_activity_and_featured,
+            signing_keys_are_published_once_each);
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {
         $(

@@ -243,3 +243,39 @@ pub async fn views_activity_and_featured(store: &dyn Store) {
     store.set_featured(&[], ada.id, now).await.unwrap();
     assert!(store.featured_ids().await.unwrap().is_empty());
 }
+
+pub async fn signing_keys_are_published_once_each(store: &dyn Store) {
+    use crate::PublishedKey;
+    let t = |ms: i64| Timestamp::from_millis(ms);
+    let key = |id: &str, pk: &str, from: i64| PublishedKey {
+        id: id.into(),
+        public_key: pk.into(),
+        created_at: t(from),
+        valid_from: t(from),
+        valid_until: None,
+    };
+    assert!(store.signing_keys().await.unwrap().is_empty());
+    store
+        .publish_signing_key(&key("BBBB", "RWSb", 2000))
+        .await
+        .unwrap();
+    store
+        .publish_signing_key(&key("AAAA", "RWSa", 1000))
+        .await
+        .unwrap();
+    // Again, as every node does at start: no duplicate; a new window is taken.
+    let mut retired = key("AAAA", "RWSa", 1000);
+    retired.valid_until = Some(t(5000));
+    store.publish_signing_key(&retired).await.unwrap();
+    let keys = store.signing_keys().await.unwrap();
+    assert_eq!(keys.len(), 2);
+    assert_eq!(keys[0], retired);
+    assert_eq!(keys[1].id, "BBBB");
+    // The same id with another public key is refused.
+    assert!(matches!(
+        store
+            .publish_signing_key(&key("AAAA", "RWSother", 1000))
+            .await,
+        Err(StoreError::Conflict { .. })
+    ));
+}

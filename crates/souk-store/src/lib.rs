@@ -19,8 +19,10 @@ pub mod sessions;
 pub mod sql;
 pub mod sql_catalog;
 pub mod sql_discovery;
+pub mod sql_trust;
 pub mod throttle;
 pub mod tokens;
+pub mod trust;
 
 pub use accounts::{AccountStore, NewUser, User};
 pub use catalog::{
@@ -34,6 +36,7 @@ pub use migrate::Migration;
 pub use sessions::{NewSession, Session, SessionStore};
 pub use throttle::ThrottleStore;
 pub use tokens::{ApiToken, NewApiToken, TokenStore};
+pub use trust::{PublishedKey, TrustStore};
 
 use std::sync::Arc;
 
@@ -83,6 +86,7 @@ pub trait Store:
     + ModuleStore
     + VersionStore
     + DiscoveryStore
+    + TrustStore
     + Send
     + Sync
     + 'static

@@ -191,3 +191,38 @@ async fn a_package_changed_in_storage_is_refused_not_served() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
 }
+
+#[tokio::test]
+async fn every_node_lists_the_keys_of_all() {
+    // Two nodes on one database, each with its own key directory (as when an operator forgot to
+    // share the keys): each lists both keys, so a signature made on either verifies.
+    let Some(a) = TestApp::builder().postgres().start().await else {
+        return;
+    };
+    let url = a.state.config.effective_database_url();
+    let b = TestApp::builder()
+        .env("SOUK_DATABASE_URL", &url)
+        .start()
+        .await
+        .unwrap();
+    let ids = |app: &TestApp| app.state.catalog.keys().all()[0].key.id().to_hex();
+    assert_ne!(ids(&a), ids(&b));
+    for app in [&a, &b] {
+        let keys: Value = app
+            .get("/api/v1/keys")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let listed: Vec<&str> = keys["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(listed.len(), 2, "{listed:?}");
+        assert!(listed.contains(&ids(&a).as_str()) && listed.contains(&ids(&b).as_str()));
+    }
+}
