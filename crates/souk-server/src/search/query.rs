@@ -22,7 +22,6 @@ use souk_store::{Category, DynStore, StoreError};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock, Mutex};
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
-use tantivy::fastfield::FacetReader;
 use tantivy::index::SegmentId;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, TermQuery,
@@ -549,12 +548,12 @@ fn facets_of((counts, sub): &Counted) -> Facets {
 /// a document counts once for a child when it has that child or a facet below it. These are the
 /// counts of tantivy's `FacetCollector`, which this replaces.
 ///
-/// The difference is where children's names come from. `FacetCollector` streams the segment's
-/// facet dictionary at the start of every search to map ordinals to children, and looks every
-/// counted child up in the dictionary again at the end; under load those dictionary reads were a
-/// quarter of all CPU time. A segment never changes, so this builds its ordinal-to-child table
-/// once per segment and set of roots and keeps it (see [`child_table`]): a search only counts
-/// into an array.
+/// The difference is the work per search. `FacetCollector` streams the segment's facet
+/// dictionary at the start of every search to map ordinals to children, decodes each matching
+/// document's ordinals from the facet column, and looks every counted child up in the dictionary
+/// again at the end: under load that was a quarter of all CPU time, and more for broad queries.
+/// A segment never changes, so this works out once per segment and set of roots which children
+/// each document counts for (see [`child_table`]) and keeps that; a search only adds ones.
 pub struct ChildCounter {
     roots: Vec<Facet>,
 }
@@ -569,36 +568,51 @@ impl ChildCounter {
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct ChildCounts(Vec<BTreeMap<String, u64>>);
 
-/// One segment's ordinal-to-child table for one set of roots.
+/// One segment's children per document for one set of roots.
 struct ChildTable {
-    /// Facet ordinal to slot; [`NO_SLOT`] when the facet is under none of the roots.
-    slot_of: Vec<u32>,
+    /// Document `d` counts for the slots `doc_slots[starts[d]..starts[d + 1]]`.
+    starts: Vec<u32>,
+    doc_slots: Vec<u32>,
     /// Per slot: the root's position and the child's name.
     slots: Vec<(usize, String)>,
 }
 
+impl ChildTable {
+    fn bytes(&self) -> usize {
+        4 * (self.starts.len() + self.doc_slots.len())
+    }
+}
+
 const NO_SLOT: u32 = u32::MAX;
-/// Tables kept; past this the cache starts over (segments come and go as the index merges).
-const MAX_TABLES: usize = 256;
+/// Memory the tables may take (about 4.5 MB per 100,000 documents for the search roots); past
+/// it the cache starts over. Segments come and go as the index merges.
+const MAX_TABLE_BYTES: usize = 128 * 1024 * 1024;
 
 type TableKey = (SegmentId, Vec<Facet>);
 
+#[derive(Default)]
+struct Tables {
+    tables: HashMap<TableKey, Arc<ChildTable>>,
+    bytes: usize,
+}
+
 /// Segment ids are random UUIDs and segments never change, so a table stays right for as long
 /// as anyone can ask for it, whichever index of the process it came from.
-static TABLES: LazyLock<Mutex<HashMap<TableKey, Arc<ChildTable>>>> =
-    LazyLock::new(Default::default);
+static TABLES: LazyLock<Mutex<Tables>> = LazyLock::new(Default::default);
 
-/// The table of `segment` for `roots`, from the cache or built by streaming the facet
-/// dictionary once.
-fn child_table(
-    segment: &SegmentReader,
-    reader: &FacetReader,
-    roots: &[Facet],
-) -> tantivy::Result<Arc<ChildTable>> {
+/// The table of `segment` for `roots`, from the cache or built with one pass over the facet
+/// dictionary and one over the segment's documents.
+fn child_table(segment: &SegmentReader, roots: &[Facet]) -> tantivy::Result<Arc<ChildTable>> {
     let key = (segment.segment_id(), roots.to_vec());
-    if let Some(t) = TABLES.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+    if let Some(t) = TABLES
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .tables
+        .get(&key)
+    {
         return Ok(t.clone());
     }
+    let reader = segment.facet_reader("facets")?;
     let encoded: Vec<&[u8]> = roots.iter().map(|r| r.encoded_str().as_bytes()).collect();
     let mut slot_of = vec![NO_SLOT; reader.num_facets()];
     let mut slots: Vec<(usize, String)> = Vec::new();
@@ -625,17 +639,39 @@ fn child_table(
         });
         slot_of[stream.term_ord() as usize] = slot;
     }
-    let table = Arc::new(ChildTable { slot_of, slots });
-    let mut cache = TABLES.lock().unwrap_or_else(|p| p.into_inner());
-    if cache.len() >= MAX_TABLES {
-        cache.clear();
+    let mut starts = Vec::with_capacity(segment.max_doc() as usize + 1);
+    let mut doc_slots = Vec::new();
+    starts.push(0);
+    for doc in 0..segment.max_doc() {
+        // A document's ordinals come sorted, and the facets under one child are contiguous in
+        // that order: skipping a repeat of the previous slot keeps each child once.
+        let mut previous = NO_SLOT;
+        for ord in reader.facet_ords(doc) {
+            let slot = slot_of[ord as usize];
+            if slot != NO_SLOT && slot != previous {
+                doc_slots.push(slot);
+            }
+            previous = slot;
+        }
+        starts.push(doc_slots.len() as u32);
     }
-    cache.insert(key, table.clone());
+    let table = Arc::new(ChildTable {
+        starts,
+        doc_slots,
+        slots,
+    });
+    let mut cache = TABLES.lock().unwrap_or_else(|p| p.into_inner());
+    if cache.bytes + table.bytes() > MAX_TABLE_BYTES {
+        *cache = Tables::default();
+    }
+    cache.bytes += table.bytes();
+    if let Some(old) = cache.tables.insert(key, table.clone()) {
+        cache.bytes -= old.bytes();
+    }
     Ok(table)
 }
 
 pub struct ChildSegmentCounter {
-    reader: FacetReader,
     table: Arc<ChildTable>,
     counts: Vec<u64>,
     roots: usize,
@@ -650,11 +686,9 @@ impl Collector for ChildCounter {
         _: SegmentOrdinal,
         segment: &SegmentReader,
     ) -> tantivy::Result<ChildSegmentCounter> {
-        let reader = segment.facet_reader("facets")?;
-        let table = child_table(segment, &reader, &self.roots)?;
+        let table = child_table(segment, &self.roots)?;
         Ok(ChildSegmentCounter {
             counts: vec![0; table.slots.len()],
-            reader,
             table,
             roots: self.roots.len(),
         })
@@ -681,15 +715,10 @@ impl SegmentCollector for ChildSegmentCounter {
     type Fruit = ChildCounts;
 
     fn collect(&mut self, doc: DocId, _: Score) {
-        // A document's ordinals come sorted, and the facets under one child are contiguous in
-        // that order: skipping a repeat of the previous slot counts each child once.
-        let mut previous = NO_SLOT;
-        for ord in self.reader.facet_ords(doc) {
-            let slot = self.table.slot_of[ord as usize];
-            if slot != NO_SLOT && slot != previous {
-                self.counts[slot as usize] += 1;
-            }
-            previous = slot;
+        let t = &self.table;
+        let (from, to) = (t.starts[doc as usize], t.starts[doc as usize + 1]);
+        for &slot in &t.doc_slots[from as usize..to as usize] {
+            self.counts[slot as usize] += 1;
         }
     }
 
@@ -703,6 +732,40 @@ impl SegmentCollector for ChildSegmentCounter {
         }
         counts
     }
+}
+
+/// The popularity prior: a relevance score is multiplied by `1 + 0.02 ln(1 + downloads)`.
+fn popularity_boost(downloads: u64) -> Score {
+    1.0 + 0.02 * (1.0 + downloads as f32).ln()
+}
+
+/// Boosts kept; past this the cache starts over.
+const MAX_BOOST_TABLES: usize = 64;
+
+static BOOSTS: LazyLock<Mutex<HashMap<SegmentId, Arc<[Score]>>>> = LazyLock::new(Default::default);
+
+/// Every document's [`popularity_boost`] in `segment`, computed once per segment (a segment's
+/// download counts never change: a new count is a new document) instead of a column read and a
+/// logarithm for every matching document of every search.
+fn popularity_boosts(segment: &SegmentReader) -> Arc<[Score]> {
+    let id = segment.segment_id();
+    if let Some(b) = BOOSTS.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
+        return b.clone();
+    }
+    let downloads = segment
+        .fast_fields()
+        .u64("downloads")
+        .ok()
+        .map(|c| c.first_or_default_col(0));
+    let boosts: Arc<[Score]> = (0..segment.max_doc())
+        .map(|doc| popularity_boost(downloads.as_ref().map_or(0, |c| c.get_val(doc))))
+        .collect();
+    let mut cache = BOOSTS.lock().unwrap_or_else(|p| p.into_inner());
+    if cache.len() >= MAX_BOOST_TABLES {
+        cache.clear();
+    }
+    cache.insert(id, boosts.clone());
+    boosts
 }
 
 /// Collects one page with `top`, the total and (optionally) facet counts in one pass.
@@ -735,15 +798,8 @@ impl SearchIndex {
         let (page, total, counts) = match sort {
             Sort::Relevance => {
                 let top = top.tweak_score(|seg: &SegmentReader| {
-                    let downloads = seg
-                        .fast_fields()
-                        .u64("downloads")
-                        .ok()
-                        .map(|c| c.first_or_default_col(0));
-                    move |doc: DocId, score: Score| {
-                        let d = downloads.as_ref().map_or(0, |c| c.get_val(doc));
-                        score * (1.0 + 0.02 * (1.0 + d as f32).ln())
-                    }
+                    let boosts = popularity_boosts(seg);
+                    move |doc: DocId, score: Score| score * boosts[doc as usize]
                 });
                 collect(&searcher, &*query, top, facets)?
             }
