@@ -34,7 +34,8 @@
 //! `SOUK_BENCH_ENGINES` (comma-separated subset of `souk,fts5,postgres`; default all),
 //! `SOUK_BENCH_PROFILE` (0 to skip souk's one-query-at-a-time pass; default 1),
 //! `SOUK_BENCH_PACED_RATE` (queries per second of souk's extra paced run, all clients together;
-//! default 100, 0 for none).
+//! default 100, 0 for none), `SOUK_BENCH_SERIAL` (how many queries of the mix every engine also
+//! runs one at a time, for service time without queueing; default 200).
 
 use futures_util::future::BoxFuture;
 use souk_server::config::Layers;
@@ -1022,6 +1023,7 @@ async fn load(
             let mut i = client * queries.len() / clients;
             let mut rec: Vec<(Class, Duration, u64)> = Vec::new();
             let mut errors: Vec<(Class, String)> = Vec::new();
+            let mut last_done = measure_from;
             let interval = rate.map(|r| Duration::from_secs_f64(clients as f64 / r));
             // Spread the clients' schedules over one interval.
             let mut due =
@@ -1047,14 +1049,17 @@ async fn load(
                         Ok(hits) => rec.push((q.class, took, hits)),
                         Err(e) => errors.push((q.class, e)),
                     }
+                    last_done = Instant::now();
                 }
                 i += 1;
             }
-            (rec, errors, Instant::now())
+            (rec, errors, last_done)
         }));
     }
     let mut all = Vec::new();
     let mut errors = Vec::new();
+    // Until the last answer (a closed loop's last queries start before the deadline), and at
+    // least the whole run (a paced client may have nothing due in its last moments).
     let mut end = deadline;
     for t in tasks {
         let (rec, errs, finished) = t.await.unwrap();
@@ -1112,6 +1117,36 @@ async fn typo_hits(queries: &Arc<Vec<Query>>, exec: &Exec, clients: usize) -> (u
         found += t.await.unwrap();
     }
     (found, typos.len())
+}
+
+/// The first `k` queries of the mix one after the other: service time without queueing.
+async fn serial(queries: &Arc<Vec<Query>>, exec: &Exec, k: usize) -> Stats {
+    let started = Instant::now();
+    let (mut lat, mut hits, mut errors) = (Vec::new(), 0, 0);
+    for i in 0..k.min(queries.len()) {
+        let t = Instant::now();
+        match exec(0, i).await {
+            Ok(h) => {
+                lat.push(t.elapsed());
+                hits += h;
+            }
+            Err(_) => errors += 1,
+        }
+    }
+    stats(lat, hits, errors, started.elapsed().as_secs_f64())
+}
+
+fn print_serial(engine: &str, k: usize, st: &Stats) {
+    println!(
+        "  {engine}, the first {k} queries one at a time: p50 {} ms, p95 {} ms, p99 {} ms, \
+         max {} ms, mean hits {:.0}, errors {}",
+        ms(st.p50),
+        ms(st.p95),
+        ms(st.p99),
+        ms(st.max),
+        st.mean_hits,
+        st.errors
+    );
 }
 
 fn ms(d: Duration) -> String {
@@ -1881,7 +1916,18 @@ fn pg_exec(pool: sqlx::PgPool, queries: &Arc<Vec<Query>>) -> Exec {
 
 struct Summary {
     n: usize,
-    rows: Vec<(String, Stats, (usize, usize), String)>,
+    rows: Vec<SummaryRow>,
+}
+
+/// One engine's line in the summary.
+struct SummaryRow {
+    engine: String,
+    /// The closed-loop (or paced) run.
+    run: Stats,
+    /// The first queries of the mix, one at a time.
+    serial: Option<Stats>,
+    typos: (usize, usize),
+    build: String,
 }
 
 struct Settings {
@@ -1895,6 +1941,8 @@ struct Settings {
     profile: bool,
     /// Queries per second of souk's paced run (0: none).
     paced: f64,
+    /// Queries run one at a time on every engine.
+    serial: usize,
 }
 
 impl Settings {
@@ -2012,6 +2060,14 @@ async fn bench_size(n: usize, vocab: &Arc<Vocab>, s: &Settings) -> Summary {
         profile_souk(&state, &format!("http://{addr}"), &queries).await;
     }
     if s.wants("souk") {
+        let one = serial(
+            &queries,
+            &souk_exec(&format!("http://{addr}"), &queries, 1),
+            s.serial,
+        )
+        .await;
+        println!();
+        print_serial("souk (HTTP, JSON)", s.serial, &one);
         let exec = souk_exec(&format!("http://{addr}"), &queries, s.clients);
         let typos = typo_hits(&queries, &exec, s.clients).await;
         let run = load(&queries, exec, s.clients, s.warmup, s.run, None).await;
@@ -2019,16 +2075,17 @@ async fn bench_size(n: usize, vocab: &Arc<Vocab>, s: &Settings) -> Summary {
         println!();
         print_run("souk (HTTP, JSON), closed loop", &run, typos);
         println!("    process RSS after the run: {rss:.0} MiB (peak {hwm:.0} MiB)");
-        summary.rows.push((
-            "souk (HTTP, incl. JSON)".into(),
-            run.overall.clone(),
+        summary.rows.push(SummaryRow {
+            engine: "souk (HTTP, incl. JSON)".into(),
+            run: run.overall.clone(),
+            serial: Some(one),
             typos,
-            format!(
+            build: format!(
                 "index {:.1} s, {}",
                 build.as_secs_f64(),
                 mib(dir_size(&index_dir))
             ),
-        ));
+        });
         if s.paced > 0.0 {
             let exec = souk_exec(&format!("http://{addr}"), &queries, s.clients);
             let paced = load(&queries, exec, s.clients, s.warmup, s.run, Some(s.paced)).await;
@@ -2038,12 +2095,13 @@ async fn bench_size(n: usize, vocab: &Arc<Vocab>, s: &Settings) -> Summary {
                 &paced,
                 typos,
             );
-            summary.rows.push((
-                format!("souk, paced {:.0}/s", s.paced),
-                paced.overall.clone(),
+            summary.rows.push(SummaryRow {
+                engine: format!("souk, paced at {:.0}/s", s.paced),
+                run: paced.overall.clone(),
+                serial: None,
                 typos,
-                String::new(),
-            ));
+                build: String::new(),
+            });
         }
     }
     server.abort();
@@ -2081,6 +2139,8 @@ async fn bench_size(n: usize, vocab: &Arc<Vocab>, s: &Settings) -> Summary {
                 .await
                 .unwrap();
             let exec = fts5_exec(readers.clone(), &queries);
+            let one = serial(&queries, &exec, s.serial).await;
+            print_serial("SQLite FTS5", s.serial, &one);
             let typos = typo_hits(&queries, &exec, s.clients).await;
             let run = load(&queries, exec, s.clients, s.warmup, s.run, None).await;
             print_run(
@@ -2088,12 +2148,13 @@ async fn bench_size(n: usize, vocab: &Arc<Vocab>, s: &Settings) -> Summary {
                 &run,
                 typos,
             );
-            summary.rows.push((
-                "SQLite FTS5 (direct SQL)".into(),
-                run.overall.clone(),
+            summary.rows.push(SummaryRow {
+                engine: "SQLite FTS5 (direct SQL)".into(),
+                run: run.overall.clone(),
+                serial: Some(one),
                 typos,
-                format!("table {:.1} s, {}", took.as_secs_f64(), mib(size)),
-            ));
+                build: format!("table {:.1} s, {}", took.as_secs_f64(), mib(size)),
+            });
             readers.close().await;
         }
     }
@@ -2119,6 +2180,8 @@ async fn bench_size(n: usize, vocab: &Arc<Vocab>, s: &Settings) -> Summary {
                         mib(pg.size)
                     );
                     let exec = pg_exec(pg.pool.clone(), &queries);
+                    let one = serial(&queries, &exec, s.serial).await;
+                    print_serial("PostgreSQL FTS", s.serial, &one);
                     let typos = typo_hits(&queries, &exec, s.clients).await;
                     let run = load(&queries, exec, s.clients, s.warmup, s.run, None).await;
                     print_run(
@@ -2126,17 +2189,18 @@ async fn bench_size(n: usize, vocab: &Arc<Vocab>, s: &Settings) -> Summary {
                         &run,
                         typos,
                     );
-                    summary.rows.push((
-                        "PostgreSQL FTS (direct SQL)".into(),
-                        run.overall.clone(),
+                    summary.rows.push(SummaryRow {
+                        engine: "PostgreSQL FTS (direct SQL)".into(),
+                        run: run.overall.clone(),
+                        serial: Some(one),
                         typos,
-                        format!(
+                        build: format!(
                             "load {:.1} s + index {:.1} s, {}",
                             pg.load_time.as_secs_f64(),
                             pg.index_time.as_secs_f64(),
                             mib(pg.size)
                         ),
-                    ));
+                    });
                     pg.drop_database().await;
                 }
             },
@@ -2171,6 +2235,7 @@ async fn main() {
             .collect(),
         profile: env_num("SOUK_BENCH_PROFILE", 1) != 0,
         paced: env_num("SOUK_BENCH_PACED_RATE", 100) as f64,
+        serial: env_num("SOUK_BENCH_SERIAL", 200),
     };
     println!("search benchmark");
     println!("machine: {}", machine());
@@ -2205,21 +2270,40 @@ async fn main() {
     println!("=== summary ({}) ===", machine());
     println!("{GOAL}");
     println!(
-        "{:>8}  {:<28} {:>8} {:>8} {:>8} {:>8} {:>7} {:>10}  build",
-        "modules", "engine", "p50 ms", "p95 ms", "p99 ms", "req/s", "errors", "typo hits"
+        "{} clients closed loop (each sends when answered) unless paced; \"one at a time\": the \
+         first {} queries of the mix, sequentially",
+        settings.clients, settings.serial
+    );
+    println!(
+        "{:>7}  {:<27} {:>7} {:>7} {:>7} {:>7} {:>6} {:>9} {:>15}  build",
+        "modules",
+        "engine",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "req/s",
+        "errors",
+        "typo hits",
+        "1 at a time p50/p95"
     );
     for s in &summaries {
-        for (engine, st, typos, build) in &s.rows {
+        for r in &s.rows {
             println!(
-                "{:>8}  {:<28} {:>8} {:>8} {:>8} {:>8.0} {:>7} {:>10}  {build}",
+                "{:>7}  {:<27} {:>7} {:>7} {:>7} {:>7.0} {:>6} {:>9} {:>15}  {}",
                 s.n,
-                engine,
-                ms(st.p50),
-                ms(st.p95),
-                ms(st.p99),
-                st.rps,
-                st.errors,
-                format!("{}/{}", typos.0, typos.1)
+                r.engine,
+                ms(r.run.p50),
+                ms(r.run.p95),
+                ms(r.run.p99),
+                r.run.rps,
+                r.run.errors,
+                format!("{}/{}", r.typos.0, r.typos.1),
+                r.serial.as_ref().map_or(String::new(), |st| format!(
+                    "{} / {}",
+                    ms(st.p50),
+                    ms(st.p95)
+                )),
+                r.build
             );
         }
     }
