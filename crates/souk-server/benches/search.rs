@@ -12,7 +12,11 @@
 //! 3. runs a query mix (one to three words, prefixes as typed, typos, filters with and without
 //!    words, some sorted by downloads, most with facets) from 50 keep-alive HTTP clients for a
 //!    fixed time after a warm-up, and prints latency percentiles, throughput, errors and the mean
-//!    number of hits per query class;
+//!    number of hits per query class. The clients run a closed loop (each sends its next query
+//!    when the last is answered), which saturates the server: latency is then mostly queueing,
+//!    about clients / throughput. A second run paces the same clients at a fixed total rate, for
+//!    latency at a load the server can carry. Before both, every query runs once at a time in
+//!    process (with and without facet counts) and over HTTP, to show where service time goes;
 //! 4. runs the same mix on the same data as direct SQL over an sqlx pool: SQLite FTS5 (an FTS5
 //!    table over the text fields; filters as joins; facet counts as GROUP BY queries when the
 //!    query asks for facets) and, when `SOUK_BENCH_POSTGRES_URL` or `SOUK_TEST_POSTGRES_URL` is
@@ -27,7 +31,11 @@
 //! `SOUK_BENCH_SECONDS` (per timed run, default 15), `SOUK_BENCH_WARMUP` (seconds, default 3),
 //! `SOUK_BENCH_CLIENTS` (default 50), `SOUK_BENCH_QUERIES` (size of the mix, default 3000),
 //! `SOUK_BENCH_POOL` (database connections for the SQL baselines, default 8),
-//! `SOUK_BENCH_ENGINES` (comma-separated subset of `souk,fts5,postgres`; default all).
+//! `SOUK_BENCH_ENGINES` (comma-separated subset of `souk,fts5,postgres`; default all),
+//! `SOUK_BENCH_PROFILE` (0 to skip souk's one-query-at-a-time pass; default 1),
+//! `SOUK_BENCH_PACED_RATE` (queries per second of souk's extra paced run, all clients together;
+//! default 100, 0 for none), `SOUK_BENCH_SERIAL` (how many queries of the mix every engine also
+//! runs one at a time, for service time without queueing; default 200).
 
 use futures_util::future::BoxFuture;
 use souk_server::config::Layers;
@@ -990,13 +998,18 @@ fn loadavg() -> String {
 }
 
 /// `clients` tasks run the mix round-robin (each from its own offset) for `warmup`, unrecorded,
-/// then for `run`, recorded.
+/// then for `run`, recorded. Without `rate` every client sends its next query as soon as the last
+/// is answered (closed loop: the server is saturated and latency is mostly queueing, about
+/// clients / throughput). With `rate` (queries per second, all clients together) each client
+/// sends on a fixed schedule instead, and latency counts from the scheduled time, so that a slow
+/// answer delays the ones behind it as it would for real visitors.
 async fn load(
     queries: &Arc<Vec<Query>>,
     exec: Exec,
     clients: usize,
     warmup: Duration,
     run: Duration,
+    rate: Option<f64>,
 ) -> LoadRun {
     let load_before = loadavg();
     let start = Instant::now();
@@ -1010,8 +1023,21 @@ async fn load(
             let mut i = client * queries.len() / clients;
             let mut rec: Vec<(Class, Duration, u64)> = Vec::new();
             let mut errors: Vec<(Class, String)> = Vec::new();
+            let mut last_done = measure_from;
+            let interval = rate.map(|r| Duration::from_secs_f64(clients as f64 / r));
+            // Spread the clients' schedules over one interval.
+            let mut due =
+                start + interval.map_or(Duration::ZERO, |d| d * client as u32 / clients as u32);
             loop {
-                let t = Instant::now();
+                let t = match interval {
+                    Some(every) => {
+                        tokio::time::sleep_until(due.into()).await;
+                        let t = due;
+                        due += every;
+                        t
+                    }
+                    None => Instant::now(),
+                };
                 if t >= deadline {
                     break;
                 }
@@ -1023,14 +1049,17 @@ async fn load(
                         Ok(hits) => rec.push((q.class, took, hits)),
                         Err(e) => errors.push((q.class, e)),
                     }
+                    last_done = Instant::now();
                 }
                 i += 1;
             }
-            (rec, errors, Instant::now())
+            (rec, errors, last_done)
         }));
     }
     let mut all = Vec::new();
     let mut errors = Vec::new();
+    // Until the last answer (a closed loop's last queries start before the deadline), and at
+    // least the whole run (a paced client may have nothing due in its last moments).
     let mut end = deadline;
     for t in tasks {
         let (rec, errs, finished) = t.await.unwrap();
@@ -1088,6 +1117,36 @@ async fn typo_hits(queries: &Arc<Vec<Query>>, exec: &Exec, clients: usize) -> (u
         found += t.await.unwrap();
     }
     (found, typos.len())
+}
+
+/// The first `k` queries of the mix one after the other: service time without queueing.
+async fn serial(queries: &Arc<Vec<Query>>, exec: &Exec, k: usize) -> Stats {
+    let started = Instant::now();
+    let (mut lat, mut hits, mut errors) = (Vec::new(), 0, 0);
+    for i in 0..k.min(queries.len()) {
+        let t = Instant::now();
+        match exec(0, i).await {
+            Ok(h) => {
+                lat.push(t.elapsed());
+                hits += h;
+            }
+            Err(_) => errors += 1,
+        }
+    }
+    stats(lat, hits, errors, started.elapsed().as_secs_f64())
+}
+
+fn print_serial(engine: &str, k: usize, st: &Stats) {
+    println!(
+        "  {engine}, the first {k} queries one at a time: p50 {} ms, p95 {} ms, p99 {} ms, \
+         max {} ms, mean hits {:.0}, errors {}",
+        ms(st.p50),
+        ms(st.p95),
+        ms(st.p99),
+        ms(st.max),
+        st.mean_hits,
+        st.errors
+    );
 }
 
 fn ms(d: Duration) -> String {
@@ -1211,6 +1270,81 @@ fn souk_exec(base: &str, queries: &Arc<Vec<Query>>, clients: usize) -> Exec {
             Ok(page.total)
         })
     })
+}
+
+/// The mix as the API's query string structure.
+fn params(q: &Query) -> souk_server::search::query::SearchParams {
+    souk_server::search::query::SearchParams {
+        q: (!q.q.is_empty()).then(|| q.q.clone()),
+        category: q.category.as_ref().map(|c| c.0.clone()),
+        tag: q.tag.clone(),
+        platform: q.platform.clone(),
+        verified: q.verified.then(|| "true".to_owned()),
+        sort: q.by_downloads.then(|| "downloads".to_owned()),
+        facets: (!q.facets).then(|| "false".to_owned()),
+        ..Default::default()
+    }
+}
+
+/// Where souk's time goes: every query of the mix once, one at a time (no queueing), in
+/// process without HTTP (as asked, and with facets left out), and over HTTP with one client.
+async fn profile_souk(state: &AppState, base: &str, queries: &Arc<Vec<Query>>) {
+    let mut in_process: BTreeMap<Class, Vec<Duration>> = BTreeMap::new();
+    let mut no_facets: BTreeMap<Class, Vec<Duration>> = BTreeMap::new();
+    let mut http: BTreeMap<Class, Vec<Duration>> = BTreeMap::new();
+    for q in queries.iter() {
+        let mut p = params(q);
+        let t = Instant::now();
+        state.discovery.search(&p, None).await.unwrap();
+        in_process.entry(q.class).or_default().push(t.elapsed());
+        p.facets = Some("false".into());
+        let t = Instant::now();
+        state.discovery.search(&p, None).await.unwrap();
+        no_facets.entry(q.class).or_default().push(t.elapsed());
+    }
+    let exec = souk_exec(base, queries, 1);
+    for (i, q) in queries.iter().enumerate() {
+        let t = Instant::now();
+        exec(0, i).await.unwrap();
+        http.entry(q.class).or_default().push(t.elapsed());
+    }
+    println!("  souk, one query at a time (service time without queueing), mean / p95 in ms:");
+    println!(
+        "    {:<14} {:>16} {:>16} {:>16}",
+        "class", "search as asked", "without facets", "HTTP, 1 client"
+    );
+    let fmt = |v: &mut Vec<Duration>| {
+        v.sort();
+        let mean = v.iter().sum::<Duration>() / v.len().max(1) as u32;
+        format!("{} / {}", ms(mean), ms(percentile(v, 0.95)))
+    };
+    let mut all = (Vec::new(), Vec::new(), Vec::new());
+    for class in Class::ALL {
+        let (Some(a), Some(b), Some(c)) = (
+            in_process.get_mut(&class),
+            no_facets.get_mut(&class),
+            http.get_mut(&class),
+        ) else {
+            continue;
+        };
+        all.0.extend(a.iter().copied());
+        all.1.extend(b.iter().copied());
+        all.2.extend(c.iter().copied());
+        println!(
+            "    {:<14} {:>16} {:>16} {:>16}",
+            class.label(),
+            fmt(a),
+            fmt(b),
+            fmt(c)
+        );
+    }
+    println!(
+        "    {:<14} {:>16} {:>16} {:>16}",
+        "all",
+        fmt(&mut all.0),
+        fmt(&mut all.1),
+        fmt(&mut all.2)
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1782,7 +1916,18 @@ fn pg_exec(pool: sqlx::PgPool, queries: &Arc<Vec<Query>>) -> Exec {
 
 struct Summary {
     n: usize,
-    rows: Vec<(String, Stats, (usize, usize), String)>,
+    rows: Vec<SummaryRow>,
+}
+
+/// One engine's line in the summary.
+struct SummaryRow {
+    engine: String,
+    /// The closed-loop (or paced) run.
+    run: Stats,
+    /// The first queries of the mix, one at a time.
+    serial: Option<Stats>,
+    typos: (usize, usize),
+    build: String,
 }
 
 struct Settings {
@@ -1793,6 +1938,11 @@ struct Settings {
     pool: u32,
     postgres: Option<String>,
     engines: Vec<String>,
+    profile: bool,
+    /// Queries per second of souk's paced run (0: none).
+    paced: f64,
+    /// Queries run one at a time on every engine.
+    serial: usize,
 }
 
 impl Settings {
@@ -1879,9 +2029,10 @@ async fn bench_size(n: usize, vocab: &Arc<Vocab>, s: &Settings) -> Summary {
     let (rss_after, hwm) = memory();
     let index_dir = souk_server::search::index_dir(&config.data_dir);
     println!(
-        "souk index: built in {:.1} s ({} documents), {} on disk",
+        "souk index: built in {:.1} s ({} documents, {} segments), {} on disk",
         build.as_secs_f64(),
         state.search.num_docs(),
+        state.search.searcher().segment_readers().len(),
         mib(dir_size(&index_dir))
     );
     println!(
@@ -1904,24 +2055,54 @@ async fn bench_size(n: usize, vocab: &Arc<Vocab>, s: &Settings) -> Summary {
         .await
         .unwrap();
     });
+    if s.wants("souk") && s.profile {
+        println!();
+        profile_souk(&state, &format!("http://{addr}"), &queries).await;
+    }
     if s.wants("souk") {
+        let one = serial(
+            &queries,
+            &souk_exec(&format!("http://{addr}"), &queries, 1),
+            s.serial,
+        )
+        .await;
+        println!();
+        print_serial("souk (HTTP, JSON)", s.serial, &one);
         let exec = souk_exec(&format!("http://{addr}"), &queries, s.clients);
         let typos = typo_hits(&queries, &exec, s.clients).await;
-        let run = load(&queries, exec, s.clients, s.warmup, s.run).await;
+        let run = load(&queries, exec, s.clients, s.warmup, s.run, None).await;
         let (rss, hwm) = memory();
         println!();
-        print_run("souk (HTTP, JSON)", &run, typos);
+        print_run("souk (HTTP, JSON), closed loop", &run, typos);
         println!("    process RSS after the run: {rss:.0} MiB (peak {hwm:.0} MiB)");
-        summary.rows.push((
-            "souk (HTTP, incl. JSON)".into(),
-            run.overall.clone(),
+        summary.rows.push(SummaryRow {
+            engine: "souk (HTTP, incl. JSON)".into(),
+            run: run.overall.clone(),
+            serial: Some(one),
             typos,
-            format!(
+            build: format!(
                 "index {:.1} s, {}",
                 build.as_secs_f64(),
                 mib(dir_size(&index_dir))
             ),
-        ));
+        });
+        if s.paced > 0.0 {
+            let exec = souk_exec(&format!("http://{addr}"), &queries, s.clients);
+            let paced = load(&queries, exec, s.clients, s.warmup, s.run, Some(s.paced)).await;
+            println!();
+            print_run(
+                &format!("souk (HTTP, JSON), paced at {:.0} queries/s", s.paced),
+                &paced,
+                typos,
+            );
+            summary.rows.push(SummaryRow {
+                engine: format!("souk, paced at {:.0}/s", s.paced),
+                run: paced.overall.clone(),
+                serial: None,
+                typos,
+                build: String::new(),
+            });
+        }
     }
     server.abort();
     drop(state);
@@ -1958,19 +2139,22 @@ async fn bench_size(n: usize, vocab: &Arc<Vocab>, s: &Settings) -> Summary {
                 .await
                 .unwrap();
             let exec = fts5_exec(readers.clone(), &queries);
+            let one = serial(&queries, &exec, s.serial).await;
+            print_serial("SQLite FTS5", s.serial, &one);
             let typos = typo_hits(&queries, &exec, s.clients).await;
-            let run = load(&queries, exec, s.clients, s.warmup, s.run).await;
+            let run = load(&queries, exec, s.clients, s.warmup, s.run, None).await;
             print_run(
                 &format!("SQLite FTS5 (direct SQL, pool of {})", s.pool),
                 &run,
                 typos,
             );
-            summary.rows.push((
-                "SQLite FTS5 (direct SQL)".into(),
-                run.overall.clone(),
+            summary.rows.push(SummaryRow {
+                engine: "SQLite FTS5 (direct SQL)".into(),
+                run: run.overall.clone(),
+                serial: Some(one),
                 typos,
-                format!("table {:.1} s, {}", took.as_secs_f64(), mib(size)),
-            ));
+                build: format!("table {:.1} s, {}", took.as_secs_f64(), mib(size)),
+            });
             readers.close().await;
         }
     }
@@ -1996,24 +2180,27 @@ async fn bench_size(n: usize, vocab: &Arc<Vocab>, s: &Settings) -> Summary {
                         mib(pg.size)
                     );
                     let exec = pg_exec(pg.pool.clone(), &queries);
+                    let one = serial(&queries, &exec, s.serial).await;
+                    print_serial("PostgreSQL FTS", s.serial, &one);
                     let typos = typo_hits(&queries, &exec, s.clients).await;
-                    let run = load(&queries, exec, s.clients, s.warmup, s.run).await;
+                    let run = load(&queries, exec, s.clients, s.warmup, s.run, None).await;
                     print_run(
                         &format!("PostgreSQL FTS (direct SQL, pool of {})", s.pool),
                         &run,
                         typos,
                     );
-                    summary.rows.push((
-                        "PostgreSQL FTS (direct SQL)".into(),
-                        run.overall.clone(),
+                    summary.rows.push(SummaryRow {
+                        engine: "PostgreSQL FTS (direct SQL)".into(),
+                        run: run.overall.clone(),
+                        serial: Some(one),
                         typos,
-                        format!(
+                        build: format!(
                             "load {:.1} s + index {:.1} s, {}",
                             pg.load_time.as_secs_f64(),
                             pg.index_time.as_secs_f64(),
                             mib(pg.size)
                         ),
-                    ));
+                    });
                     pg.drop_database().await;
                 }
             },
@@ -2046,6 +2233,9 @@ async fn main() {
             .split(',')
             .map(|s| s.trim().to_owned())
             .collect(),
+        profile: env_num("SOUK_BENCH_PROFILE", 1) != 0,
+        paced: env_num("SOUK_BENCH_PACED_RATE", 100) as f64,
+        serial: env_num("SOUK_BENCH_SERIAL", 200),
     };
     println!("search benchmark");
     println!("machine: {}", machine());
@@ -2080,21 +2270,40 @@ async fn main() {
     println!("=== summary ({}) ===", machine());
     println!("{GOAL}");
     println!(
-        "{:>8}  {:<28} {:>8} {:>8} {:>8} {:>8} {:>7} {:>10}  build",
-        "modules", "engine", "p50 ms", "p95 ms", "p99 ms", "req/s", "errors", "typo hits"
+        "{} clients closed loop (each sends when answered) unless paced; \"one at a time\": the \
+         first {} queries of the mix, sequentially",
+        settings.clients, settings.serial
+    );
+    println!(
+        "{:>7}  {:<27} {:>7} {:>7} {:>7} {:>7} {:>6} {:>9} {:>15}  build",
+        "modules",
+        "engine",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "req/s",
+        "errors",
+        "typo hits",
+        "1 at a time p50/p95"
     );
     for s in &summaries {
-        for (engine, st, typos, build) in &s.rows {
+        for r in &s.rows {
             println!(
-                "{:>8}  {:<28} {:>8} {:>8} {:>8} {:>8.0} {:>7} {:>10}  {build}",
+                "{:>7}  {:<27} {:>7} {:>7} {:>7} {:>7.0} {:>6} {:>9} {:>15}  {}",
                 s.n,
-                engine,
-                ms(st.p50),
-                ms(st.p95),
-                ms(st.p99),
-                st.rps,
-                st.errors,
-                format!("{}/{}", typos.0, typos.1)
+                r.engine,
+                ms(r.run.p50),
+                ms(r.run.p95),
+                ms(r.run.p99),
+                r.run.rps,
+                r.run.errors,
+                format!("{}/{}", r.typos.0, r.typos.1),
+                r.serial.as_ref().map_or(String::new(), |st| format!(
+                    "{} / {}",
+                    ms(st.p50),
+                    ms(st.p95)
+                )),
+                r.build
             );
         }
     }
