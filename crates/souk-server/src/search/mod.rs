@@ -242,7 +242,9 @@ impl SearchIndex {
             if !fresh.is_empty() || follow.cursor != before {
                 self.commit(follow.cursor).await?;
             }
-            if rows.len() < BATCH as usize {
+            // A short page is the end of the log; a full page with nothing new and no move past
+            // a hole would only be read again: wait for the next round instead of spinning.
+            if rows.len() < BATCH as usize || (fresh.is_empty() && follow.cursor == before) {
                 return Ok(());
             }
         }
