@@ -989,6 +989,43 @@ struct LoadRun {
     first_errors: Vec<String>,
     load_before: String,
     load_after: String,
+    cpu: String,
+}
+
+/// CPU ticks so far: (the whole machine busy, this process, the whole machine in all).
+fn cpu_ticks() -> (u64, u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let cpu: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let total: u64 = cpu.iter().take(8).sum();
+    let idle = cpu.get(3).copied().unwrap_or(0) + cpu.get(4).copied().unwrap_or(0);
+    let me = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // After the command name (which may hold spaces), utime and stime are the 12th and 13th.
+    let after = me.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let field = |i: usize| -> u64 { fields.get(i).and_then(|v| v.parse().ok()).unwrap_or(0) };
+    let mine = field(11) + field(12);
+    (total - idle, mine, total)
+}
+
+/// How the machine's CPU was shared between `before` and now, in cores: this process, and
+/// everything else (other builds, and the database servers when a baseline runs).
+fn cpu_use(before: (u64, u64, u64)) -> String {
+    let now = cpu_ticks();
+    let total = now.2.saturating_sub(before.2).max(1) as f64;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let busy = now.0.saturating_sub(before.0) as f64 / total * cores;
+    let mine = (now.1.saturating_sub(before.1) as f64 / total * cores).min(busy);
+    format!(
+        "CPU used: this process {mine:.2} cores, other processes {:.2} of {cores:.0}",
+        busy - mine
+    )
 }
 
 fn loadavg() -> String {
@@ -1012,6 +1049,7 @@ async fn load(
     rate: Option<f64>,
 ) -> LoadRun {
     let load_before = loadavg();
+    let ticks = cpu_ticks();
     let start = Instant::now();
     let measure_from = start + warmup;
     let deadline = measure_from + run;
@@ -1087,6 +1125,7 @@ async fn load(
         first_errors: errors.into_iter().take(3).map(|e| e.1).collect(),
         load_before,
         load_after: loadavg(),
+        cpu: cpu_use(ticks),
     }
 }
 
@@ -1155,8 +1194,8 @@ fn ms(d: Duration) -> String {
 
 fn print_run(engine: &str, run: &LoadRun, typos: (usize, usize)) {
     println!(
-        "  {engine}: load average {} before, {} after",
-        run.load_before, run.load_after
+        "  {engine}: load average {} before, {} after; {} (warm-up included)",
+        run.load_before, run.load_after, run.cpu
     );
     println!(
         "    {:<14} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>6} {:>9}",
