@@ -4,8 +4,11 @@
 //! `error:` line with exit code 1. A small fake marketplace shows that a package whose SHA-256
 //! does not match what the marketplace recorded is refused and leaves no file behind.
 
+#[path = "common/author.rs"]
+mod author;
 mod common;
 
+use author::author_with_publisher;
 use common::{PASSWORD, Server, free_port, souk};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -58,38 +61,6 @@ fn fails(mut cmd: Command, args: &[&str]) -> String {
 
 fn sha256_of(path: &Path) -> String {
     hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
-}
-
-/// Registers the author, signs in and creates publisher `acme`, over HTTP.
-async fn author_with_publisher(base: &str) -> String {
-    let http = reqwest::Client::new();
-    let resp = http
-        .post(format!("{base}/api/v1/auth/register"))
-        .json(&json!({"email": EMAIL, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201);
-    let resp = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"email": EMAIL, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let token = resp.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let resp = http
-        .post(format!("{base}/api/v1/publishers"))
-        .bearer_auth(&token)
-        .json(&json!({"slug": "acme", "display_name": "Acme Games"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201);
-    token
 }
 
 #[tokio::test]

@@ -10,17 +10,18 @@
 //!   PostgreSQL database, each with its own index; a publish and a yank through one show in the
 //!   other's search within a second, and a restarted node resumes from the change log.
 
+#[path = "common/author.rs"]
+mod author;
 mod common;
 
-use common::{PASSWORD, Server, free_port, souk};
+use author::author_with_publisher;
+use common::{Server, free_port, souk};
 use serde_json::{Value, json};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-const EMAIL: &str = "author@example.com";
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -125,38 +126,6 @@ impl Node {
         }
         self.log()
     }
-}
-
-/// Registers the author, signs in and creates publisher `acme`, over HTTP; the session token.
-async fn author_with_publisher(base: &str) -> String {
-    let http = reqwest::Client::new();
-    let resp = http
-        .post(format!("{base}/api/v1/auth/register"))
-        .json(&json!({"email": EMAIL, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201);
-    let resp = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"email": EMAIL, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let token = resp.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let resp = http
-        .post(format!("{base}/api/v1/publishers"))
-        .bearer_auth(&token)
-        .json(&json!({"slug": "acme", "display_name": "Acme Games"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201);
-    token
 }
 
 /// Scaffolds module `name` of publisher `acme` with this description (its summary) and

@@ -7,9 +7,12 @@
 //! after publishing (the server refuses to serve it), and, with a small fake marketplace, a
 //! version without a signature and a marketplace that serves other bytes than it signed.
 
+#[path = "common/author.rs"]
+mod author;
 mod common;
 
-use common::{PASSWORD, Server, free_port, souk};
+use author::author_with_publisher;
+use common::{Server, free_port, souk};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use souk_core::signing::{SigningKey, sign};
@@ -78,38 +81,6 @@ fn minisign_available() -> bool {
         eprintln!("skipped the minisign checks: minisign is not installed");
     }
     found
-}
-
-/// Registers an author, creates publisher `acme`; the session token.
-async fn author_with_publisher(base: &str) -> String {
-    let http = reqwest::Client::new();
-    let resp = http
-        .post(format!("{base}/api/v1/auth/register"))
-        .json(&json!({"email": "author@example.com", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201);
-    let resp = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"email": "author@example.com", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let token = resp.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let resp = http
-        .post(format!("{base}/api/v1/publishers"))
-        .bearer_auth(&token)
-        .json(&json!({"slug": "acme", "display_name": "Acme Games"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201);
-    token
 }
 
 async fn get_text(url: String) -> String {
