@@ -30,6 +30,11 @@ impl Timestamp {
             .unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
 
+    /// Whole days since the Unix epoch, UTC: the key of daily counts (downloads, views).
+    pub fn day(self) -> i64 {
+        self.0.div_euclid(24 * 3600 * 1000)
+    }
+
     pub fn plus_secs(self, secs: i64) -> Self {
         Self(self.0.saturating_add(secs.saturating_mul(1000)))
     }

@@ -391,7 +391,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<bool> {
         // taking off this week, so that trending has something to show.
         let rising = i % 4 == 1;
         let versions = state.store.versions(module.id).await?;
-        let today = souk_core::Timestamp::now().millis() / (24 * 3600 * 1000);
+        let today = Timestamp::now().day();
         let mut counts = Vec::new();
         for (vi, v) in versions.iter().enumerate() {
             for day in 0..14 {

@@ -400,6 +400,22 @@ pub trait VersionStore {
     ) -> StoreResult<Vec<(i64, i64)>>;
 }
 
+/// The category `id` and its ancestors, root first; empty when `id` is not in `all`. Bounded by
+/// the size of the tree, so a corrupt cycle cannot loop forever (the store refuses cycles).
+pub fn category_ancestry(all: &[Category], id: i64) -> Vec<&Category> {
+    let mut chain = Vec::new();
+    let mut cursor = Some(id);
+    while let Some(c) = cursor.and_then(|id| all.iter().find(|c| c.id == id)) {
+        chain.push(c);
+        cursor = c.parent_id;
+        if chain.len() > all.len() {
+            break;
+        }
+    }
+    chain.reverse();
+    chain
+}
+
 /// Picks the latest version: the highest semver that is neither yanked nor a prerelease.
 pub fn latest_of<'a>(versions: impl IntoIterator<Item = (&'a str, bool)>) -> Option<String> {
     versions
@@ -409,4 +425,39 @@ pub fn latest_of<'a>(versions: impl IntoIterator<Item = (&'a str, bool)>) -> Opt
         .filter(|v| v.pre.is_empty())
         .max()
         .map(|v| v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cat(id: i64, slug: &str, parent_id: Option<i64>) -> Category {
+        Category {
+            id,
+            slug: slug.into(),
+            name: slug.into(),
+            parent_id,
+            position: 0,
+        }
+    }
+
+    #[test]
+    fn ancestry_runs_root_first_and_survives_a_cycle() {
+        let tree = [
+            cat(1, "economy", None),
+            cat(2, "shops", Some(1)),
+            cat(3, "x", Some(4)),
+            cat(4, "y", Some(3)),
+        ];
+        let slugs = |id| {
+            category_ancestry(&tree, id)
+                .iter()
+                .map(|c| c.slug.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(slugs(2), ["economy", "shops"]);
+        assert_eq!(slugs(1), ["economy"]);
+        assert!(slugs(99).is_empty());
+        assert!(slugs(3).len() <= tree.len() + 1, "a corrupt cycle ends");
+    }
 }

@@ -29,6 +29,7 @@ pub use catalog::{
     Category, CategoryStore, ImageRef, Member, MemberRole, Module, ModuleQuery, ModuleSort,
     ModuleStore, ModuleUpdate, NewModule, NewVersion, PackageFileRow, PublishTarget, Publisher,
     PublisherProfile, PublisherStore, Screenshot, Version, VersionStatus, VersionStore, Visibility,
+    category_ancestry,
 };
 pub use discovery::{DayActivity, DiscoveryStore, IndexDoc, SearchChange};
 pub use idempotency::{IdempotencyRecord, IdempotencyStore};

@@ -334,27 +334,14 @@ impl SearchIndex {
     /// Category id to the slugs from the root down to it.
     async fn category_paths(&self) -> anyhow::Result<HashMap<i64, Vec<String>>> {
         let cats = self.store.categories().await?;
-        let by_id: HashMap<i64, &souk_store::Category> = cats.iter().map(|c| (c.id, c)).collect();
         Ok(cats
             .iter()
-            .map(|c| {
-                let mut path = vec![c.slug.clone()];
-                let mut parent = c.parent_id;
-                // Bounded: the store refuses cycles, but a corrupt row must not hang us.
-                for _ in 0..8 {
-                    let Some(p) = parent.and_then(|id| by_id.get(&id)) else {
-                        break;
-                    };
-                    path.insert(0, p.slug.clone());
-                    parent = p.parent_id;
-                }
-                (c.id, path)
-            })
+            .map(|c| (c.id, query::slugs(&cats, c.id)))
             .collect())
     }
 
     async fn trending_scores(&self, ids: Option<&[i64]>) -> anyhow::Result<HashMap<i64, f64>> {
-        let today = trending::day_of(Timestamp::now());
+        let today = Timestamp::now().day();
         let activity = self
             .store
             .activity_since(today - trending::WINDOW_DAYS * 2 + 1, ids)

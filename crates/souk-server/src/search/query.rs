@@ -307,16 +307,16 @@ fn platform_line(s: &str) -> Option<String> {
 
 /// The slugs from the root down to the category `slug`.
 pub fn category_path(all: &[Category], slug: &str) -> Option<Vec<String>> {
-    let mut c = all.iter().find(|c| c.slug == slug)?;
-    let mut path = vec![c.slug.clone()];
-    for _ in 0..8 {
-        let Some(parent) = c.parent_id.and_then(|id| all.iter().find(|x| x.id == id)) else {
-            break;
-        };
-        path.insert(0, parent.slug.clone());
-        c = parent;
-    }
-    Some(path)
+    let c = all.iter().find(|c| c.slug == slug)?;
+    Some(slugs(all, c.id))
+}
+
+/// The slugs of the category `id` and its ancestors, root first.
+pub fn slugs(all: &[Category], id: i64) -> Vec<String> {
+    souk_store::category_ancestry(all, id)
+        .into_iter()
+        .map(|c| c.slug.clone())
+        .collect()
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

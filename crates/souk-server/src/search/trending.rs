@@ -4,19 +4,12 @@
 //! `(recent - previous) / (previous + DAMPING)`. The damping keeps a module that went from 0 to 3
 //! downloads from outranking one that went from 1,000 to 2,000. Only positive scores trend.
 
-use souk_core::Timestamp;
 use souk_store::DayActivity;
 use std::collections::HashMap;
 
 pub const WINDOW_DAYS: i64 = 7;
 const DAMPING: f64 = 20.0;
 const VIEW_WEIGHT: f64 = 0.2;
-const DAY_MILLIS: i64 = 24 * 3600 * 1000;
-
-/// Days since the Unix epoch, UTC.
-pub fn day_of(t: Timestamp) -> i64 {
-    t.millis().div_euclid(DAY_MILLIS)
-}
 
 /// Scores of every module with activity in the last two windows up to `today`.
 pub fn scores(activity: &[DayActivity], today: i64) -> HashMap<i64, f64> {

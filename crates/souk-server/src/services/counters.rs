@@ -27,8 +27,6 @@ pub struct DailyCounter {
     tally: Tally,
 }
 
-const DAY_MILLIS: i64 = 24 * 3600 * 1000;
-
 impl DailyCounter {
     pub fn new(store: DynStore, tally: Tally) -> Self {
         Self {
@@ -39,7 +37,7 @@ impl DailyCounter {
     }
 
     pub fn record(&self, id: i64) {
-        let day = Timestamp::now().millis().div_euclid(DAY_MILLIS);
+        let day = Timestamp::now().day();
         let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
         *pending.entry((id, day)).or_default() += 1;
     }

@@ -91,7 +91,7 @@ impl ViewCounter {
         if is_bot(&client.user_agent) {
             return false;
         }
-        let day = super::super::search::trending::day_of(Timestamp::now());
+        let day = Timestamp::now().day();
         let mut v = self.visitors.lock().unwrap_or_else(|p| p.into_inner());
         if v.day != day {
             v.day = day;

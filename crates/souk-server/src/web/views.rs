@@ -186,21 +186,13 @@ pub struct CategoryLink {
 
 /// The category `id` and its ancestors, from the root down.
 pub fn category_trail(all: &[Category], id: i64) -> Vec<CategoryLink> {
-    let mut trail = Vec::new();
-    let mut cursor = Some(id);
-    while let Some(c) = cursor.and_then(|id| all.iter().find(|c| c.id == id)) {
-        trail.push(CategoryLink {
+    souk_store::category_ancestry(all, id)
+        .into_iter()
+        .map(|c| CategoryLink {
             slug: c.slug.clone(),
             name: c.name.clone(),
-        });
-        cursor = c.parent_id;
-        // Bounded by the number of categories, so a corrupt cycle cannot loop forever.
-        if trail.len() > all.len() {
-            break;
-        }
-    }
-    trail.reverse();
-    trail
+        })
+        .collect()
 }
 
 /// A link to the category `id`, labelled with its ancestors: `Economy › Shops & Trading`.

@@ -667,7 +667,7 @@ async fn trending_compares_this_week_with_the_last() {
                 .id
         }
     };
-    let today = souk_server::search::trending::day_of(Timestamp::now());
+    let today = Timestamp::now().day();
     let (rising, flat, falling) = (
         version("world-guard").await,
         version("auction-house").await,
