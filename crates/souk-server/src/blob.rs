@@ -432,6 +432,27 @@ impl BlobStore {
         })
     }
 
+    /// Copies a stored blob, as storage holds it now (never from the cache), into a staged file
+    /// with its digests: what the check pipeline inspects and the registry signs. `BlobCorrupt`
+    /// when the bytes no longer match their name.
+    pub async fn stage_stored(&self, kind: BlobKind, sha256: &str) -> anyhow::Result<Staged> {
+        let key = blob_key(kind, sha256);
+        let got = self
+            .store
+            .get(&key)
+            .await
+            .with_context(|| format!("cannot read blob {key}"))?;
+        let staged = self
+            .stage(got.into_stream(), u64::MAX)
+            .await
+            .with_context(|| format!("cannot copy blob {key}"))?;
+        if staged.sha256 != sha256 {
+            tracing::error!(%sha256, "a stored blob no longer matches its SHA-256");
+            return Err(BlobCorrupt(sha256.to_owned()).into());
+        }
+        Ok(staged)
+    }
+
     /// Reads a whole small blob (an image) into memory; `None` when there is no such blob.
     pub async fn read_all(&self, kind: BlobKind, sha256: &str) -> anyhow::Result<Option<Bytes>> {
         let key = blob_key(kind, sha256);

@@ -80,6 +80,7 @@ pub struct Config {
     pub search: SearchConfig,
     /// Where the registry's signing keys live; empty means `DATA_DIR/keys`.
     pub signing_keys_dir: String,
+    pub moderation: ModerationConfig,
     sources: Vec<(&'static str, Source)>,
 }
 
@@ -111,6 +112,46 @@ pub struct S3Config {
     /// Answer downloads with a redirect to a short-lived presigned URL instead of streaming.
     pub presign_downloads: bool,
     pub presign_ttl_secs: u64,
+}
+
+/// The check pipeline's queue and the review policy.
+#[derive(Debug, Clone)]
+pub struct ModerationConfig {
+    /// Which uploads a moderator sees before they are published (`SOUK_REVIEW_POLICY`).
+    pub review_policy: ReviewPolicy,
+    /// How many times the checks of one version are tried before they wait for a rescan.
+    pub check_attempts: u32,
+    /// The wait before the first retry; it doubles with each attempt.
+    pub check_retry_secs: u64,
+    /// How often an idle node looks for check jobs (a node that takes an upload starts at once).
+    pub poll_interval_ms: u64,
+}
+
+/// `none`: versions that pass the checks are published at once. `new-publishers` (the default):
+/// the first version of a module from an unverified publisher, and any version with warnings,
+/// wait for a moderator. `all`: every version waits. Whatever the policy, a version with an error
+/// finding waits for a moderator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewPolicy {
+    None,
+    NewPublishers,
+    All,
+}
+
+impl ReviewPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::NewPublishers => "new-publishers",
+            Self::All => "all",
+        }
+    }
+
+    pub fn parse(v: &str) -> Option<Self> {
+        [Self::None, Self::NewPublishers, Self::All]
+            .into_iter()
+            .find(|p| p.as_str() == v.trim())
+    }
 }
 
 /// The search index (`DATA_DIR/search`).
@@ -170,6 +211,12 @@ impl Default for Config {
                 follow_interval_ms: 250,
             },
             signing_keys_dir: String::new(),
+            moderation: ModerationConfig {
+                review_policy: ReviewPolicy::NewPublishers,
+                check_attempts: 5,
+                check_retry_secs: 30,
+                poll_interval_ms: 1000,
+            },
             sources: Vec::new(),
         }
     }
@@ -554,6 +601,47 @@ pub static KEYS: &[Key] = &[
             Ok(())
         },
         get: |c| c.signing_keys_dir.clone(),
+    },
+    Key {
+        name: "review_policy",
+        secret: false,
+        help: "which uploads wait for a moderator: none, new-publishers or all",
+        set: |c, v| {
+            c.moderation.review_policy = ReviewPolicy::parse(v)
+                .ok_or_else(|| format!("expected none, new-publishers or all, got `{v}`"))?;
+            Ok(())
+        },
+        get: |c| c.moderation.review_policy.as_str().to_owned(),
+    },
+    Key {
+        name: "moderation.check_attempts",
+        secret: false,
+        help: "how many times a version's checks are tried before they wait for a rescan",
+        set: |c, v| {
+            c.moderation.check_attempts = positive(parse(v, "a whole number")?)?;
+            Ok(())
+        },
+        get: |c| c.moderation.check_attempts.to_string(),
+    },
+    Key {
+        name: "moderation.check_retry_secs",
+        secret: false,
+        help: "seconds before the first retry of checks that could not finish (doubling after)",
+        set: |c, v| {
+            c.moderation.check_retry_secs = positive(parse(v, "a number of seconds")?)?;
+            Ok(())
+        },
+        get: |c| c.moderation.check_retry_secs.to_string(),
+    },
+    Key {
+        name: "moderation.poll_interval_ms",
+        secret: false,
+        help: "how often an idle node looks for check jobs, in milliseconds",
+        set: |c, v| {
+            c.moderation.poll_interval_ms = positive(parse(v, "a number of milliseconds")?)?;
+            Ok(())
+        },
+        get: |c| c.moderation.poll_interval_ms.to_string(),
     },
 ];
 

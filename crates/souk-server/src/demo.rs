@@ -16,6 +16,12 @@ use souk_store::StoreError;
 
 pub const DEMO_EMAIL: &str = "demo@souk.example.com";
 pub const DEMO_PASSWORD: &str = "souk-demo-catalog";
+/// A moderator account (same password) for the moderation console.
+pub const DEMO_MODERATOR_EMAIL: &str = "moderator@souk.example.com";
+/// The demo publisher that is not verified: its new modules go to review.
+const UNVERIFIED_PUBLISHER: &str = "pixel-tavern";
+/// A module of that publisher left waiting in the review queue.
+const LEFT_IN_REVIEW: &str = "welcome-tour";
 
 struct DemoPublisher {
     slug: &'static str,
@@ -352,11 +358,19 @@ pub async fn load(state: &AppState) -> anyhow::Result<bool> {
             Some(&format!("support@{}.example.com", p.slug)),
         )
         .map_err(|e| anyhow::anyhow!("demo publisher {}: {e}", p.slug))?;
-        state
+        let created = state
             .catalog
             .create_publisher(&user, p.slug, profile)
             .await
             .map_err(|e| anyhow::anyhow!("demo publisher {}: {e}", p.slug))?;
+        // Every demo publisher but one is verified, so the badge and the review of new
+        // publishers can both be seen.
+        if p.slug != UNVERIFIED_PUBLISHER {
+            state
+                .store
+                .set_verified(created.id, Some(Timestamp::now()))
+                .await?;
+        }
     }
     let mut published = 0;
     for (i, (name, publisher, category, summary, deps)) in MODULES.iter().enumerate() {
@@ -405,6 +419,38 @@ pub async fn load(state: &AppState) -> anyhow::Result<bool> {
             }
         }
         state.store.record_downloads(&counts).await?;
+    }
+    // The uploads go through the automated checks like any other. What the review policy sends
+    // to a moderator is approved by the demo moderator, except one module left in the queue for
+    // the console to show.
+    state
+        .moderation
+        .run_due()
+        .await
+        .map_err(|e| anyhow::anyhow!("demo checks: {e}"))?;
+    let moderator = state
+        .accounts
+        .create_user(
+            DEMO_MODERATOR_EMAIL,
+            DEMO_PASSWORD,
+            Some("Demo Moderator"),
+            Role::Moderator,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot create the demo moderator: {e}"))?;
+    let waiting = state
+        .store
+        .moderation_queue(&[souk_store::VersionStatus::PendingReview], None, 1000)
+        .await?;
+    for entry in waiting {
+        if entry.module.name == LEFT_IN_REVIEW {
+            continue;
+        }
+        state
+            .moderation
+            .approve(&moderator, &entry.module.name, &entry.version.version)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo approval of {}: {e}", entry.module.name))?;
     }
     // One yanked release, so the marks can be seen.
     state

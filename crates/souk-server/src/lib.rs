@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod blob;
+pub mod checks;
 pub mod config;
 pub mod demo;
 pub mod error;
@@ -255,6 +256,7 @@ pub async fn serve(
     let follower = tokio::spawn(state.search.clone().follow(Duration::from_millis(
         state.config.search.follow_interval_ms,
     )));
+    let checks = tokio::spawn(state.moderation.clone().run());
     tracing::info!(%addr, backend = store.backend(), blobs = state.catalog.blobs().kind(),
         url = %state.config.effective_public_url(), "souk is serving");
     axum::serve(
@@ -268,6 +270,7 @@ pub async fn serve(
     counter.abort();
     views.abort();
     follower.abort();
+    checks.abort();
     state.downloads.flush().await;
     state.views.flush().await;
     store.close().await;

@@ -9,6 +9,7 @@ use crate::services::accounts::Accounts;
 use crate::services::catalog::Catalog;
 use crate::services::counters::{DailyCounter, Tally};
 use crate::services::discovery::Discovery;
+use crate::services::moderation::Moderation;
 use crate::services::views::ViewCounter;
 use souk_store::DynStore;
 use std::ops::Deref;
@@ -28,6 +29,7 @@ pub struct Inner {
     pub views: ViewCounter,
     pub search: Arc<SearchIndex>,
     pub discovery: Discovery,
+    pub moderation: Moderation,
 }
 
 impl Deref for AppState {
@@ -64,6 +66,13 @@ impl AppState {
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot publish the registry's signing key: {e}"))?;
         }
+        let moderation = Moderation::new(
+            store.clone(),
+            blobs.clone(),
+            signing.clone(),
+            crate::checks::Checker::from_config(&config),
+            config.moderation.clone(),
+        );
         let catalog = Catalog::new(store.clone(), blobs, signing);
         let downloads = DailyCounter::new(store.clone(), Tally::Downloads);
         let views = ViewCounter::new(store.clone());
@@ -80,6 +89,7 @@ impl AppState {
             views,
             discovery: Discovery::new(store.clone(), search.clone()),
             search,
+            moderation,
         })))
     }
 }

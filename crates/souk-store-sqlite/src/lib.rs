@@ -32,6 +32,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "signatures",
         sql: include_str!("../migrations/0004_signatures.sql"),
     },
+    Migration {
+        version: 5,
+        name: "moderation",
+        sql: include_str!("../migrations/0005_moderation.sql"),
+    },
 ];
 
 pub struct SqliteStore {
@@ -42,6 +47,7 @@ souk_store::sql_store_impls!(SqliteStore, sqlx::Sqlite);
 souk_store::sql_catalog_impls!(SqliteStore, sqlx::Sqlite);
 souk_store::sql_discovery_impls!(SqliteStore, sqlx::Sqlite);
 souk_store::sql_trust_impls!(SqliteStore, sqlx::Sqlite);
+souk_store::sql_moderation_impls!(SqliteStore, sqlx::Sqlite);
 
 impl SqliteStore {
     /// Opens (creating if missing) the database a `sqlite://PATH` URL names. Does not migrate.
@@ -115,5 +121,79 @@ impl Store for SqliteStore {
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Migration 5 rebuilds `versions` (SQLite cannot widen a CHECK in place). Rows that point
+    /// at versions must survive it: with foreign keys on, dropping the old table would have
+    /// cascaded into them.
+    #[tokio::test]
+    async fn the_versions_rebuild_keeps_rows_that_point_at_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("souk.db").display());
+        let store = SqliteStore::connect(&url).await.unwrap();
+        run_migrations(store.pool.clone(), &MIGRATIONS[..4], None)
+            .await
+            .unwrap();
+        for sql in [
+            "INSERT INTO users (email, display_name, role, password_hash, created_at, updated_at) \
+             VALUES ('a@example.com', 'A', 'user', 'x', 1, 1)",
+            "INSERT INTO publishers (slug, display_name, created_at, updated_at) VALUES ('acme', 'Acme', 1, 1)",
+            "INSERT INTO modules (name, name_normalized, publisher_id, display_name, visibility, created_at, updated_at) \
+             VALUES ('shop', 'shop', 1, 'Shop', 'public', 1, 1)",
+            "INSERT INTO versions (module_id, version, prerelease, status, sha256, size, format, unpacked_size, \
+             license, description, platform, manifest, files, published_by, created_at) \
+             VALUES (1, '1.0.0', 0, 'published', 'ab', 1, 'zip', 1, 'MIT', 'd', '*', 'm', '[]', 1, 7)",
+            "INSERT INTO version_dependencies (version_id, name, req) VALUES (1, 'core', '^1')",
+            "INSERT INTO download_counts (version_id, day, count) VALUES (1, 20000, 3)",
+        ] {
+            sqlx::query(sql).execute(&store.pool).await.unwrap();
+        }
+        store.migrate().await.unwrap();
+        let deps: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM version_dependencies")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        let counts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM download_counts")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!((deps, counts), (1, 1));
+        let (status, published_at): (String, Option<i64>) =
+            sqlx::query_as("SELECT status, published_at FROM versions WHERE id = 1")
+                .fetch_one(&store.pool)
+                .await
+                .unwrap();
+        assert_eq!((status.as_str(), published_at), ("published", Some(7)));
+        // Foreign keys are on again on every pooled connection: a dangling row is refused.
+        for _ in 0..3 {
+            let dangling = sqlx::query(
+                "INSERT INTO version_dependencies (version_id, name, req) VALUES (99, 'x', '*')",
+            )
+            .execute(&store.pool)
+            .await;
+            assert!(dangling.is_err());
+        }
+        // The new states are accepted and unknown ones refused.
+        sqlx::query("UPDATE versions SET status = 'quarantined' WHERE id = 1")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        assert!(
+            sqlx::query("UPDATE versions SET status = 'gone' WHERE id = 1")
+                .execute(&store.pool)
+                .await
+                .is_err()
+        );
+        // The search triggers came back with the table.
+        let changes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM search_changes")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert!(changes >= 2, "insert and status change logged: {changes}");
     }
 }

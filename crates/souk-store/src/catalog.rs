@@ -48,6 +48,14 @@ pub struct Publisher {
     pub website: Option<String>,
     pub support_email: Option<String>,
     pub logo: Option<ImageRef>,
+    /// Set when an admin verified the publisher; a badge shows beside its name.
+    pub verified_at: Option<Timestamp>,
+    /// Set while the publisher is suspended: its modules are hidden and publishing is refused.
+    pub suspended_at: Option<Timestamp>,
+    pub suspension_reason: Option<String>,
+    /// A pending request for verification, and what the publisher said with it.
+    pub verification_requested_at: Option<Timestamp>,
+    pub verification_note: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -112,6 +120,10 @@ pub struct Module {
     pub publisher_id: i64,
     pub publisher_slug: String,
     pub publisher_name: String,
+    /// The publisher is verified (a badge shows beside its name).
+    pub publisher_verified: bool,
+    /// The publisher is suspended: the module is hidden from everyone but its members and staff.
+    pub publisher_suspended: bool,
     pub display_name: String,
     pub summary: String,
     /// Markdown written by the maintainers; the latest version's README stands in when absent.
@@ -185,24 +197,45 @@ pub struct ModuleQuery {
     pub limit: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a version is in moderation. An upload starts in `PendingChecks`; the automated checks
+/// move it to `PendingReview` or `Published`; a moderator approves (`Published`) or rejects
+/// (`Rejected`) a version under review, and can pull a published one (`Quarantined`) and release
+/// it again. Only `Published` versions are listed, searchable and downloadable by everyone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum VersionStatus {
-    /// Downloadable. Moderation adds the states before this one.
+    PendingChecks,
+    PendingReview,
     Published,
+    Rejected,
+    Quarantined,
 }
 
 impl VersionStatus {
+    pub const ALL: [VersionStatus; 5] = [
+        Self::PendingChecks,
+        Self::PendingReview,
+        Self::Published,
+        Self::Rejected,
+        Self::Quarantined,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::PendingChecks => "pending_checks",
+            Self::PendingReview => "pending_review",
             Self::Published => "published",
+            Self::Rejected => "rejected",
+            Self::Quarantined => "quarantined",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "published" => Some(Self::Published),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// Whether the version is waiting for the checks or a moderator.
+    pub fn is_pending(self) -> bool {
+        matches!(self, Self::PendingChecks | Self::PendingReview)
     }
 }
 
@@ -239,6 +272,20 @@ pub struct Version {
     /// The registry's minisign signature over the package bytes, and the key that made it.
     pub registry_signature: Option<String>,
     pub registry_key_id: Option<String>,
+    /// Why the version is in its state: what sent it to review, the rejection or quarantine
+    /// reason.
+    pub status_reason: Option<String>,
+    pub status_changed_at: Option<Timestamp>,
+    /// The moderator who last changed the state (`None` for the checks).
+    pub status_changed_by: Option<i64>,
+    /// When the automated checks last finished.
+    pub checked_at: Option<Timestamp>,
+    /// When the version first became published.
+    pub published_at: Option<Timestamp>,
+    /// The publisher's appeal against a rejection, and when it was made.
+    pub appeal: Option<String>,
+    pub appealed_at: Option<Timestamp>,
+    /// When the upload arrived.
     pub created_at: Timestamp,
 }
 
@@ -263,6 +310,9 @@ pub struct NewVersion {
     /// The registry's minisign signature over the package bytes, and the key id (hex).
     pub registry_signature: Option<String>,
     pub registry_key_id: Option<String>,
+    /// The state it starts in: `PendingChecks` for an upload; `Published` (signed) for versions
+    /// that need no checks (demo data, tests, benchmarks).
+    pub status: VersionStatus,
 }
 
 /// Where a publish goes: a module that exists, or one to create in the same transaction.
@@ -416,7 +466,8 @@ pub fn category_ancestry(all: &[Category], id: i64) -> Vec<&Category> {
     chain
 }
 
-/// Picks the latest version: the highest semver that is neither yanked nor a prerelease.
+/// Picks the latest version: the highest semver that is neither yanked nor a prerelease. Callers
+/// pass published versions only.
 pub fn latest_of<'a>(versions: impl IntoIterator<Item = (&'a str, bool)>) -> Option<String> {
     versions
         .into_iter()

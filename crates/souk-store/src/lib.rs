@@ -12,13 +12,16 @@ pub mod catalog;
 pub mod conformance;
 mod conformance_catalog;
 mod conformance_discovery;
+mod conformance_moderation;
 pub mod discovery;
 pub mod idempotency;
 pub mod migrate;
+pub mod moderation;
 pub mod sessions;
 pub mod sql;
 pub mod sql_catalog;
 pub mod sql_discovery;
+pub mod sql_moderation;
 pub mod sql_trust;
 pub mod throttle;
 pub mod tokens;
@@ -34,6 +37,10 @@ pub use catalog::{
 pub use discovery::{DayActivity, DiscoveryStore, IndexDoc, SearchChange};
 pub use idempotency::{IdempotencyRecord, IdempotencyStore};
 pub use migrate::Migration;
+pub use moderation::{
+    Job, JobStore, ModerationStore, NewPublisherMessage, PublisherFilter, PublisherMessage,
+    QueueEntry, StatusChange, StoredFinding,
+};
 pub use sessions::{NewSession, Session, SessionStore};
 pub use throttle::ThrottleStore;
 pub use tokens::{ApiToken, NewApiToken, TokenStore};
@@ -88,6 +95,8 @@ pub trait Store:
     + VersionStore
     + DiscoveryStore
     + TrustStore
+    + ModerationStore
+    + JobStore
     + Send
     + Sync
     + 'static

@@ -116,6 +116,52 @@ macro_rules! sql_store_impls {
         ///
         /// Boxed by hand: as a plain `async fn` awaited inside `#[async_trait]`, rustc cannot
         /// prove the future `Send` for every lifetime (rust-lang/rust#102211).
+        /// Applies one migration in a transaction on `conn`, recording it; `false` when another
+        /// node applied it first.
+        async fn apply_migration(
+            conn: &mut ::sqlx::pool::PoolConnection<$db>,
+            m: &$crate::Migration,
+            lock_sql: Option<&'static str>,
+            check_foreign_keys: bool,
+        ) -> StoreResult<bool> {
+            let mut tx = ::sqlx::Connection::begin(&mut **conn).await.map_err(map_err)?;
+            if let Some(lock) = lock_sql {
+                ::sqlx::query(lock).execute(&mut *tx).await.map_err(map_err)?;
+            }
+            let done: i64 = ::sqlx::query_scalar("SELECT COUNT(*) FROM souk_migrations WHERE version = $1")
+                .bind(m.version)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            if done > 0 {
+                return Ok(false);
+            }
+            // A plain `&str` runs unprepared, so one file may hold many statements.
+            ::sqlx::Executor::execute(&mut *tx, m.sql).await.map_err(|e| {
+                StoreError::Migration(format!("migration {} ({}): {e}", m.version, m.name))
+            })?;
+            if check_foreign_keys {
+                let broken = ::sqlx::Executor::fetch_optional(&mut *tx, "PRAGMA foreign_key_check")
+                    .await
+                    .map_err(map_err)?;
+                if broken.is_some() {
+                    return Err(StoreError::Migration(format!(
+                        "migration {} ({}) would break a foreign key", m.version, m.name
+                    )));
+                }
+            }
+            ::sqlx::query("INSERT INTO souk_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)")
+                .bind(m.version)
+                .bind(m.name)
+                .bind(m.checksum())
+                .bind(Timestamp::now().millis())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            tx.commit().await.map_err(map_err)?;
+            Ok(true)
+        }
+
         pub(crate) fn run_migrations(
             pool: ::sqlx::Pool<$db>,
             migrations: &'static [$crate::Migration],
@@ -159,31 +205,23 @@ macro_rules! sql_store_impls {
             let pending: Vec<$crate::Migration> =
                 migrations.iter().copied().filter(|m| !applied.iter().any(|(v, _)| *v == m.version)).collect();
             for m in pending {
-                let mut tx = pool.begin().await.map_err(map_err)?;
-                if let Some(lock) = lock_sql {
-                    ::sqlx::query(lock).execute(&mut *tx).await.map_err(map_err)?;
+                // A SQLite migration that rebuilds a table runs with foreign keys off on its
+                // connection (a pragma that is a no-op inside a transaction), or dropping the old
+                // table would cascade into every table that references it. The SQLite way: checks
+                // are made with `foreign_key_check` before the commit instead.
+                let fk_off = m.sql.starts_with("-- souk:foreign-keys-off");
+                let mut conn = pool.acquire().await.map_err(map_err)?;
+                if fk_off {
+                    ::sqlx::Executor::execute(&mut *conn, "PRAGMA foreign_keys = OFF").await.map_err(map_err)?;
                 }
-                let done: i64 = ::sqlx::query_scalar("SELECT COUNT(*) FROM souk_migrations WHERE version = $1")
-                    .bind(m.version)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
-                if done > 0 {
+                let applied = apply_migration(&mut conn, &m, lock_sql, fk_off).await;
+                if fk_off && ::sqlx::Executor::execute(&mut *conn, "PRAGMA foreign_keys = ON").await.is_err() {
+                    // Never hand a connection without foreign keys back to the pool.
+                    conn.detach();
+                }
+                if !applied? {
                     continue;
                 }
-                // A plain `&str` runs unprepared, so one file may hold many statements.
-                ::sqlx::Executor::execute(&mut *tx, m.sql).await.map_err(|e| {
-                    StoreError::Migration(format!("migration {} ({}): {e}", m.version, m.name))
-                })?;
-                ::sqlx::query("INSERT INTO souk_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)")
-                    .bind(m.version)
-                    .bind(m.name)
-                    .bind(m.checksum())
-                    .bind(Timestamp::now().millis())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
-                tx.commit().await.map_err(map_err)?;
                 ::tracing::info!(version = m.version, name = m.name, "applied migration");
             }
             Ok(())

@@ -11,9 +11,13 @@ macro_rules! sql_catalog_impls {
         const PUBLISHER_COLS: &str = "p.id AS p_id, p.slug AS p_slug, p.display_name AS p_display_name, \
              p.bio AS p_bio, p.website AS p_website, p.support_email AS p_support_email, \
              p.logo_sha256 AS p_logo_sha256, p.logo_content_type AS p_logo_content_type, \
+             p.verified_at AS p_verified_at, p.suspended_at AS p_suspended_at, \
+             p.suspension_reason AS p_suspension_reason, p.verification_requested_at AS p_verification_requested_at, \
+             p.verification_note AS p_verification_note, \
              p.created_at AS p_created_at, p.updated_at AS p_updated_at";
         const MODULE_COLS: &str = "m.id AS m_id, m.name AS m_name, m.publisher_id AS m_publisher_id, \
              p.slug AS m_publisher_slug, p.display_name AS m_publisher_name, m.display_name AS m_display_name, \
+             p.verified_at AS m_publisher_verified_at, p.suspended_at AS m_publisher_suspended_at, \
              m.summary AS m_summary, m.description AS m_description, m.category_id AS m_category_id, \
              m.homepage AS m_homepage, m.repository AS m_repository, m.keywords AS m_keywords, \
              m.visibility AS m_visibility, m.icon_sha256 AS m_icon_sha256, \
@@ -27,6 +31,9 @@ macro_rules! sql_catalog_impls {
              v.readme AS v_readme, v.changelog AS v_changelog, v.files AS v_files, v.downloads AS v_downloads, \
              v.yanked_at AS v_yanked_at, v.yank_reason AS v_yank_reason, v.published_by AS v_published_by, \
              v.registry_signature AS v_registry_signature, v.registry_key_id AS v_registry_key_id, \
+             v.status_reason AS v_status_reason, v.status_changed_at AS v_status_changed_at, \
+             v.status_changed_by AS v_status_changed_by, v.checked_at AS v_checked_at, \
+             v.published_at AS v_published_at, v.appeal AS v_appeal, v.appealed_at AS v_appealed_at, \
              v.created_at AS v_created_at";
         const SCREENSHOT_COLS: &str = "id, module_id, sha256, content_type, width, height, caption, created_at";
 
@@ -50,6 +57,11 @@ macro_rules! sql_catalog_impls {
                 website: get(row, "p_website")?,
                 support_email: get(row, "p_support_email")?,
                 logo: image_ref(row, "p_logo_sha256", "p_logo_content_type")?,
+                verified_at: opt_ts(row, "p_verified_at")?,
+                suspended_at: opt_ts(row, "p_suspended_at")?,
+                suspension_reason: get(row, "p_suspension_reason")?,
+                verification_requested_at: opt_ts(row, "p_verification_requested_at")?,
+                verification_note: get(row, "p_verification_note")?,
                 created_at: ts(row, "p_created_at")?,
                 updated_at: ts(row, "p_updated_at")?,
             })
@@ -63,6 +75,8 @@ macro_rules! sql_catalog_impls {
                 publisher_id: get(row, "m_publisher_id")?,
                 publisher_slug: get(row, "m_publisher_slug")?,
                 publisher_name: get(row, "m_publisher_name")?,
+                publisher_verified: opt_ts(row, "m_publisher_verified_at")?.is_some(),
+                publisher_suspended: opt_ts(row, "m_publisher_suspended_at")?.is_some(),
                 display_name: get(row, "m_display_name")?,
                 summary: get(row, "m_summary")?,
                 description: get(row, "m_description")?,
@@ -110,6 +124,13 @@ macro_rules! sql_catalog_impls {
                 published_by: get(row, "v_published_by")?,
                 registry_signature: get(row, "v_registry_signature")?,
                 registry_key_id: get(row, "v_registry_key_id")?,
+                status_reason: get(row, "v_status_reason")?,
+                status_changed_at: opt_ts(row, "v_status_changed_at")?,
+                status_changed_by: get(row, "v_status_changed_by")?,
+                checked_at: opt_ts(row, "v_checked_at")?,
+                published_at: opt_ts(row, "v_published_at")?,
+                appeal: get(row, "v_appeal")?,
+                appealed_at: opt_ts(row, "v_appealed_at")?,
                 created_at: ts(row, "v_created_at")?,
             })
         }
@@ -201,10 +222,29 @@ macro_rules! sql_catalog_impls {
             .map_err(map_err)
         }
 
+        /// Queues the checks of a version inside the caller's transaction, so that a version is
+        /// never in `pending_checks` without a job that will move it on (see
+        /// [`crate::moderation::CHECK_JOB`]).
+        async fn enqueue_checks_in(tx: &mut ::sqlx::Transaction<'_, $db>, version_id: i64, now: Timestamp) -> StoreResult<()> {
+            ::sqlx::query(
+                "INSERT INTO jobs (kind, dedupe_key, payload, run_at, created_at) VALUES ($1, $2, $3, $4, $4) \
+                 ON CONFLICT (dedupe_key) DO UPDATE SET attempts = 0, run_at = excluded.run_at, \
+                 locked_by = NULL, locked_until = NULL",
+            )
+            .bind($crate::moderation::CHECK_JOB)
+            .bind($crate::moderation::check_job_key(version_id))
+            .bind(format!("{{\"version_id\":{version_id}}}"))
+            .bind(now.millis())
+            .execute(&mut **tx)
+            .await
+            .map_err(map_err)?;
+            Ok(())
+        }
+
         /// Recomputes `modules.latest_version` inside the caller's transaction.
         async fn refresh_latest(tx: &mut ::sqlx::Transaction<'_, $db>, module_id: i64) -> StoreResult<()> {
             let rows: Vec<(String, Option<i64>)> =
-                ::sqlx::query_as("SELECT version, yanked_at FROM versions WHERE module_id = $1")
+                ::sqlx::query_as("SELECT version, yanked_at FROM versions WHERE module_id = $1 AND status = 'published'")
                     .bind(module_id)
                     .fetch_all(&mut **tx)
                     .await
@@ -633,8 +673,8 @@ macro_rules! sql_catalog_impls {
                 let version_id: i64 = ::sqlx::query_scalar(
                     "INSERT INTO versions (module_id, version, prerelease, status, sha256, size, format, unpacked_size, \
                      license, description, platform, manifest, readme, changelog, files, published_by, created_at, \
-                     registry_signature, registry_key_id) \
-                     VALUES ($1, $2, $3, 'published', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
+                     registry_signature, registry_key_id, published_at, checked_at) \
+                     VALUES ($1, $2, $3, $19, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $20, $20) RETURNING id",
                 )
                 .bind(module_id)
                 .bind(&new.version)
@@ -654,6 +694,8 @@ macro_rules! sql_catalog_impls {
                 .bind(now.millis())
                 .bind(&new.registry_signature)
                 .bind(&new.registry_key_id)
+                .bind(new.status.as_str())
+                .bind((new.status == $crate::VersionStatus::Published).then_some(now.millis()))
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| match map_err(e) {
@@ -668,6 +710,9 @@ macro_rules! sql_catalog_impls {
                         .execute(&mut *tx)
                         .await
                         .map_err(map_err)?;
+                }
+                if new.status == $crate::VersionStatus::PendingChecks {
+                    enqueue_checks_in(&mut tx, version_id, now).await?;
                 }
                 // A new version also refreshes the module's "updated" time, which browse shows.
                 ::sqlx::query("UPDATE modules SET updated_at = $1 WHERE id = $2")

@@ -33,6 +33,11 @@ pub struct PublisherView {
     pub website: Option<String>,
     pub support_email: Option<String>,
     pub logo_url: Option<String>,
+    /// Verified by the marketplace's admins (shown as a badge), and since when.
+    pub verified: bool,
+    pub verified_at: Option<String>,
+    /// Suspended publishers' modules are hidden and publishing is refused.
+    pub suspended: bool,
     pub created_at: String,
 }
 
@@ -45,6 +50,9 @@ impl From<&Publisher> for PublisherView {
             website: p.website.clone(),
             support_email: p.support_email.clone(),
             logo_url: p.logo.as_ref().map(|l| image_url(&l.sha256)),
+            verified: p.verified_at.is_some(),
+            verified_at: p.verified_at.map(|t| t.to_rfc3339()),
+            suspended: p.suspended_at.is_some(),
             created_at: p.created_at.to_rfc3339(),
         }
     }
@@ -84,6 +92,8 @@ impl From<&Member> for MemberView {
 pub struct PublisherRef {
     pub slug: String,
     pub display_name: String,
+    /// Verified by the marketplace's admins (shown as a badge).
+    pub verified: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -134,6 +144,7 @@ impl ModuleSummaryView {
             publisher: PublisherRef {
                 slug: c.publisher.slug.clone(),
                 display_name: c.publisher.display_name.clone(),
+                verified: c.publisher.verified,
             },
             latest_version: Some(c.latest_version.clone()).filter(|v| !v.is_empty()),
             downloads: c.downloads,
@@ -155,6 +166,7 @@ impl From<&Module> for ModuleSummaryView {
             publisher: PublisherRef {
                 slug: m.publisher_slug.clone(),
                 display_name: m.publisher_name.clone(),
+                verified: m.publisher_verified,
             },
             latest_version: m.latest_version.clone(),
             downloads: m.downloads,
@@ -191,8 +203,13 @@ pub struct FileView {
 pub struct VersionView {
     pub name: String,
     pub version: String,
-    /// `published` once downloadable; moderation adds states before it.
+    /// `pending_checks`, `pending_review`, `published`, `rejected` or `quarantined`. Only
+    /// members of the publisher and moderators see versions that are not published or
+    /// quarantined.
     pub status: String,
+    /// Why the version is in its state: what sent it to review, the rejection or quarantine
+    /// reason.
+    pub status_reason: Option<String>,
     /// Hex SHA-256 of the package bytes; also the download's `ETag`.
     pub sha256: String,
     /// Package size in bytes.
@@ -210,7 +227,10 @@ pub struct VersionView {
     pub platform: String,
     pub dependencies: Vec<DependencyView>,
     pub downloads: i64,
+    /// When it was first published; the upload time while it has not been.
     pub published_at: String,
+    /// When the package was uploaded.
+    pub uploaded_at: String,
     pub download_url: String,
     /// The registry's minisign signature of the package; absent for versions published before
     /// the registry signed.
@@ -225,6 +245,7 @@ impl VersionView {
             name: module.to_owned(),
             version: v.version.clone(),
             status: v.status.as_str().to_owned(),
+            status_reason: v.status_reason.clone(),
             sha256: v.sha256.clone(),
             size: v.size,
             format: v.format.clone(),
@@ -245,7 +266,8 @@ impl VersionView {
                 })
                 .collect(),
             downloads: v.downloads,
-            published_at: v.created_at.to_rfc3339(),
+            published_at: v.published_at.unwrap_or(v.created_at).to_rfc3339(),
+            uploaded_at: v.created_at.to_rfc3339(),
             download_url: format!("/api/v1/modules/{module}/versions/{}/download", v.version),
             signature_url: v
                 .registry_signature

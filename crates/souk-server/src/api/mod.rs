@@ -5,6 +5,7 @@ pub mod auth;
 pub mod catalog_views;
 pub mod discovery;
 pub mod keys;
+pub mod moderation;
 pub mod modules;
 pub mod publishers;
 pub mod system;
@@ -38,6 +39,7 @@ use utoipa_axum::routes;
         (name = "modules", description = "Modules, their media, categories"),
         (name = "versions", description = "Publish, yank and download versions"),
         (name = "discovery", description = "Search, suggestions, featured and trending modules"),
+        (name = "moderation", description = "Checks, review, quarantine, verification, suspension and publisher notices"),
         (name = "system", description = "Health, readiness, metrics and this document"),
     )
 )]
@@ -87,6 +89,23 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(versions::download))
         .routes(routes!(versions::signature))
         .routes(routes!(keys::list))
+        .routes(routes!(moderation::queue))
+        .routes(routes!(moderation::review))
+        .routes(routes!(moderation::approve))
+        .routes(routes!(moderation::reject))
+        .routes(routes!(moderation::quarantine))
+        .routes(routes!(moderation::release))
+        .routes(routes!(moderation::checks))
+        .routes(routes!(moderation::rescan))
+        .routes(routes!(moderation::appeal))
+        .routes(routes!(moderation::publishers))
+        .routes(routes!(moderation::verify))
+        .routes(routes!(moderation::unverify))
+        .routes(routes!(moderation::suspend))
+        .routes(routes!(moderation::unsuspend))
+        .routes(routes!(moderation::request_verification))
+        .routes(routes!(moderation::messages))
+        .routes(routes!(moderation::mark_read))
         .routes(routes!(discovery::search))
         .routes(routes!(discovery::suggest))
         .routes(routes!(discovery::featured))

@@ -108,6 +108,7 @@ pub async fn create(
         ModuleAccess {
             module: m,
             role: None,
+            staff: false,
         },
     )
     .await?;
@@ -116,8 +117,8 @@ pub async fn create(
 
 /// Builds the full module view: versions, screenshots, rendered description.
 pub async fn module_view(state: &AppState, access: ModuleAccess) -> AppResult<ModuleView> {
+    let versions = state.catalog.versions(&access).await?;
     let m = access.module;
-    let versions = state.catalog.versions(&m).await?;
     let screenshots = state.catalog.screenshots(&m).await?;
     let categories = state.catalog.categories().await?;
     let description_html = description_html(&m, &versions);
@@ -171,10 +172,8 @@ pub async fn update(
 ) -> AppResult<Json<ModuleView>> {
     p.require_scope(Scope::Publish)?;
     let m = state.catalog.update_module(&p.user, &name, edit).await?;
-    let role = state.catalog.role_in(&p.user, m.publisher_id).await?;
-    Ok(Json(
-        module_view(&state, ModuleAccess { module: m, role }).await?,
-    ))
+    let access = state.catalog.module(Some(&p.user), &m.name).await?;
+    Ok(Json(module_view(&state, access).await?))
 }
 
 async fn set_archived(

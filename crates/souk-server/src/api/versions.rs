@@ -28,7 +28,7 @@ pub async fn list(
         .catalog
         .module(viewer.as_ref().map(|p| &p.user), &name)
         .await?;
-    let versions = state.catalog.versions(&access.module).await?;
+    let versions = state.catalog.versions(&access).await?;
     Ok(Json(
         versions
             .iter()
@@ -46,14 +46,16 @@ pub fn stage_error(e: StageError) -> AppError {
     }
 }
 
-/// Publishes a version: the body is the package archive (`.tar.gz` or `.zip` with `souk.toml` at
-/// its root). The first publish of a name creates the module under the manifest's publisher.
+/// Uploads a version: the body is the package archive (`.tar.gz` or `.zip` with `souk.toml` at
+/// its root). The first upload of a name creates the module under the manifest's publisher. The
+/// answer comes at once with status `pending_checks`: the automated checks run in the background
+/// and move the version to `published` or `pending_review` (see `GET .../checks`).
 #[utoipa::path(post, path = "/api/v1/modules/{name}/versions", tag = "versions", security(("bearer" = [])),
     params(("name" = String, Path)),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The package archive"),
     responses(
         (status = 201, body = VersionDetailView),
-        (status = 403, description = "Not a member of the publisher", body = ErrorEnvelope),
+        (status = 403, description = "Not a member of the publisher, or the publisher is suspended", body = ErrorEnvelope),
         (status = 409, description = "Version already published, or name taken", body = ErrorEnvelope),
         (status = 413, description = "Larger than packages.max_upload_bytes", body = ErrorEnvelope),
         (status = 422, description = "Not an archive, unsafe entry, bad manifest, unknown dependency", body = ErrorEnvelope),
@@ -89,6 +91,8 @@ pub async fn publish(
         .catalog
         .publish(&p.user, &name, staged, &state.config.packages)
         .await?;
+    // This node's check worker starts on it at once; the answer says `pending_checks`.
+    state.moderation.wake();
     Ok((
         StatusCode::CREATED,
         Json(VersionDetailView::new(&module.name, &version)),
@@ -108,7 +112,7 @@ pub async fn get(
         .catalog
         .module(viewer.as_ref().map(|p| &p.user), &name)
         .await?;
-    let v = state.catalog.version(&access.module, &version).await?;
+    let v = state.catalog.version(&access, &version).await?;
     Ok(Json(VersionDetailView::new(&access.module.name, &v)))
 }
 
@@ -171,7 +175,7 @@ pub async fn signature(
         .catalog
         .module(viewer.as_ref().map(|p| &p.user), &name)
         .await?;
-    let v = state.catalog.version(&access.module, &version).await?;
+    let v = state.catalog.version(&access, &version).await?;
     let sig = v.registry_signature.ok_or(AppError::NotFound)?;
     let file = format!(
         "attachment; filename=\"{}-{}.{}.minisig\"",
@@ -280,7 +284,21 @@ pub async fn serve_download(
 ) -> AppResult<Response> {
     let access = state.catalog.module(viewer, name).await?;
     let module = &access.module;
-    let v = state.catalog.version(module, version).await?;
+    let v = state.catalog.version(&access, version).await?;
+    if v.status == souk_store::VersionStatus::Quarantined && !access.staff {
+        return Err(AppError::Denied {
+            code: "version_quarantined",
+            message: format!(
+                "{} {} was pulled from the marketplace by its moderators and cannot be downloaded{}",
+                module.name,
+                v.version,
+                v.status_reason
+                    .as_deref()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default()
+            ),
+        });
+    }
     let etag = format!("\"{}\"", v.sha256);
     let private = module.visibility == souk_store::Visibility::Private;
     let cache = if private {

@@ -13,7 +13,7 @@ use souk_core::{Cursor, Email, ModuleName, PublisherSlug, Role, Timestamp, Valid
 use souk_store::{
     Category, DynStore, ImageRef, Member, MemberRole, Module, ModuleQuery, ModuleSort,
     ModuleUpdate, NewModule, Publisher, PublisherProfile, Screenshot, StoreError, User, Version,
-    Visibility,
+    VersionStatus, Visibility,
 };
 
 /// Catalog operations over the store and the blob store.
@@ -29,6 +29,21 @@ pub struct ModuleAccess {
     pub module: Module,
     /// The caller's role in the module's publisher, if any.
     pub role: Option<MemberRole>,
+    /// The caller is a moderator or an admin.
+    pub staff: bool,
+}
+
+impl ModuleAccess {
+    /// Members of the publisher and staff see versions in every state; everyone else sees
+    /// published and quarantined ones (the latter so that a tenant learns why it is gone).
+    pub fn sees(&self, v: &Version) -> bool {
+        self.role.is_some()
+            || self.staff
+            || matches!(
+                v.status,
+                VersionStatus::Published | VersionStatus::Quarantined
+            )
+    }
 }
 
 /// Edits to a module, as a form or JSON sends them: absent fields keep their value.
@@ -303,6 +318,13 @@ impl Catalog {
         Ok((p, role))
     }
 
+    /// The publisher `slug` when the user is one of its owners (403 otherwise).
+    pub async fn owned_publisher(&self, user: &User, slug: &str) -> AppResult<Publisher> {
+        let p = self.publisher(slug).await?;
+        self.require_role(user, &p, true).await?;
+        Ok(p)
+    }
+
     pub async fn publishers_of(&self, user: &User) -> AppResult<Vec<(Publisher, MemberRole)>> {
         Ok(self.store.publishers_of_user(user.id).await?)
     }
@@ -409,7 +431,16 @@ impl Catalog {
         if module.visibility == Visibility::Private && role.is_none() {
             return Err(AppError::NotFound);
         }
-        Ok(ModuleAccess { module, role })
+        let staff = viewer.is_some_and(crate::services::moderation::is_staff);
+        // A suspended publisher's modules are hidden from everyone but its members and staff.
+        if module.publisher_suspended && role.is_none() && !staff {
+            return Err(AppError::NotFound);
+        }
+        Ok(ModuleAccess {
+            module,
+            role,
+            staff,
+        })
     }
 
     /// A module the caller may change: 404 when they cannot see it, 403 when they only can see it.
@@ -619,12 +650,20 @@ impl Catalog {
         Ok(self.store.categories().await?)
     }
 
-    pub async fn versions(&self, module: &Module) -> AppResult<Vec<Version>> {
-        Ok(self.store.versions(module.id).await?)
+    /// The versions `access` may see, newest first.
+    pub async fn versions(&self, access: &ModuleAccess) -> AppResult<Vec<Version>> {
+        let mut all = self.store.versions(access.module.id).await?;
+        all.retain(|v| access.sees(v));
+        Ok(all)
     }
 
-    pub async fn version(&self, module: &Module, version: &str) -> AppResult<Version> {
-        Ok(self.store.version(module.id, version.trim()).await?)
+    /// One version, 404 when `access` may not see it.
+    pub async fn version(&self, access: &ModuleAccess, version: &str) -> AppResult<Version> {
+        let v = self.store.version(access.module.id, version.trim()).await?;
+        if !access.sees(&v) {
+            return Err(AppError::NotFound);
+        }
+        Ok(v)
     }
 
     pub async fn screenshots(&self, module: &Module) -> AppResult<Vec<Screenshot>> {
@@ -640,7 +679,7 @@ impl Catalog {
         reason: Option<&str>,
     ) -> AppResult<Version> {
         let m = self.managed_module(user, name).await?;
-        let v = self.version(&m, version).await?;
+        let v = self.store.version(m.id, version.trim()).await?;
         let reason = match reason {
             Some(r) => Some(text("reason", r, 1, 500)?),
             None => None,
@@ -648,7 +687,7 @@ impl Catalog {
         let yank = reason.as_deref().map(|r| (r, Timestamp::now()));
         self.store.set_yanked(v.id, yank).await?;
         tracing::info!(module = %m.name, version = %v.version, yanked = yank.is_some(), "yank changed");
-        self.version(&m, &v.version).await
+        Ok(self.store.version(m.id, &v.version).await?)
     }
 
     // ----- media -----

@@ -6,5 +6,6 @@ pub mod catalog;
 pub mod counters;
 pub mod discovery;
 pub mod idempotency;
+pub mod moderation;
 pub mod publish;
 pub mod views;

@@ -12,7 +12,7 @@ use souk_core::archive::{self, ArchiveFormat, Inspection};
 use souk_core::{ModuleName, Timestamp, ValidationError};
 use souk_store::{
     MemberRole, Module, NewModule, NewVersion, PackageFileRow, PublishTarget, StoreError, User,
-    Version, Visibility,
+    Version, VersionStatus, Visibility,
 };
 
 impl Catalog {
@@ -81,13 +81,9 @@ impl Catalog {
             .store(BlobKind::Package, &staged)
             .await
             .map_err(AppError::internal)?;
-        let mut new = new_version(user, &staged, &inspection);
-        let (signature, key_id) = self
-            .keys
-            .sign_package(&staged.prehash, name, &new.version, &staged.sha256)
-            .map_err(AppError::internal)?;
-        new.registry_signature = Some(signature);
-        new.registry_key_id = Some(key_id);
+        // The version starts in `pending_checks`; the store queues its checks in the same
+        // transaction, and the registry signs it only once it is published.
+        let new = new_version(user, &staged, &inspection);
         match self
             .store
             .publish_version(&target, &new, Timestamp::now())
@@ -163,6 +159,9 @@ impl Catalog {
                 ),
             ));
         }
+        if module.publisher_suspended {
+            return Err(suspended(&module.publisher_slug));
+        }
         if module.archived_at.is_some() {
             return Err(AppError::conflict_with(
                 "name",
@@ -201,6 +200,9 @@ impl Catalog {
             }
             Err(e) => return Err(e.into()),
         };
+        if publisher.suspended_at.is_some() {
+            return Err(suspended(&publisher.slug));
+        }
         match self.role_in(user, publisher.id).await? {
             Some(MemberRole::Owner | MemberRole::Maintainer) => {}
             None => {
@@ -224,6 +226,15 @@ impl Catalog {
             keywords: manifest.keywords.clone(),
             visibility: Visibility::Public,
         })
+    }
+}
+
+fn suspended(slug: &str) -> AppError {
+    AppError::Denied {
+        code: "publisher_suspended",
+        message: format!(
+            "publisher {slug} is suspended and cannot publish; see the notice in your portal"
+        ),
     }
 }
 
@@ -293,6 +304,7 @@ fn new_version(user: &User, staged: &Staged, inspection: &Inspection) -> NewVers
         published_by: user.id,
         registry_signature: None,
         registry_key_id: None,
+        status: VersionStatus::PendingChecks,
     }
 }
 

@@ -189,7 +189,7 @@ pub async fn module(
         return Ok(Redirect::permanent(&format!("/modules/{}", m.name)).into_response());
     }
     state.views.record(m.id, &client);
-    let versions = state.catalog.versions(m).await?;
+    let versions = state.catalog.versions(&access).await?;
     let screenshots = state.catalog.screenshots(m).await?;
     let categories = state.catalog.categories().await?;
     render(&ModulePage::new(
@@ -225,7 +225,7 @@ pub async fn version(
 ) -> Result<Response, PageError> {
     let access = state.catalog.module(viewer(&ctx), &name).await?;
     let m = &access.module;
-    let v = state.catalog.version(m, &version).await?;
+    let v = state.catalog.version(&access, &version).await?;
     render(&VersionPage {
         layout: Layout::new(format!("{} {}", m.display_name, v.version), "modules", &ctx),
         m: ModuleCard::from(m),

@@ -424,7 +424,8 @@ pub async fn module(
 ) -> Result<Response, PageError> {
     let user = ctx.require_user()?;
     let m = state.catalog.managed_module(&user.user, &name).await?;
-    let versions = state.catalog.versions(&m).await?;
+    let access = state.catalog.module(Some(&user.user), &m.name).await?;
+    let versions = state.catalog.versions(&access).await?;
     let screenshots = state.catalog.screenshots(&m).await?;
     let categories = state.catalog.categories().await?;
     render(&ModulePage {
@@ -617,15 +618,20 @@ pub async fn upload_version(
     let upload = read_upload(&state, &ctx, form, "package", Sink::Package { limit }).await?;
     let result = match upload.staged() {
         Ok(staged) => {
-            state
+            let published = state
                 .catalog
                 .publish(&user.user, &m.name, staged, &state.config.packages)
-                .await
+                .await;
+            state.moderation.wake();
+            published
         }
         Err(e) => Err(e),
     };
     back(&ctx, &module_url(&m.name), result, |(m, v)| {
-        format!("Published {} {}.", m.name, v.version)
+        format!(
+            "Uploaded {} {}: the automated checks are running; the version's status shows below.",
+            m.name, v.version
+        )
     })
 }
 

@@ -21,14 +21,20 @@ pub async fn publisher_owner(app: &TestApp, email: &str, slug: &str) -> String {
     token
 }
 
+/// Uploads a package and lets the checks run on it, so that (under the tests' default review
+/// policy, `none`) a clean package is published when this answers. The response is the upload's
+/// own, with status `pending_checks`.
 pub async fn upload(app: &TestApp, token: &str, name: &str, bytes: Vec<u8>) -> reqwest::Response {
-    app.post(&format!("/api/v1/modules/{name}/versions"))
+    let resp = app
+        .post(&format!("/api/v1/modules/{name}/versions"))
         .bearer_auth(token)
         .header(header::CONTENT_TYPE, "application/octet-stream")
         .body(bytes)
         .send()
         .await
-        .unwrap()
+        .unwrap();
+    app.settle().await;
+    resp
 }
 
 async fn published(app: &TestApp, token: &str, name: &str, version: &str) -> Value {
@@ -80,7 +86,17 @@ async fn publish_read_download_yank(app: TestApp) {
     let bytes = package("economy", "1.0.0", "acme", &[]);
     let resp = upload(&app, &token, "economy", bytes.clone()).await;
     assert_eq!(resp.status(), StatusCode::CREATED);
-    let v: Value = resp.json().await.unwrap();
+    let uploaded: Value = resp.json().await.unwrap();
+    // The upload answers at once; the checks publish it in the background.
+    assert_eq!(uploaded["status"], "pending_checks");
+    let v: Value = app
+        .get("/api/v1/modules/economy/versions/1.0.0")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["version"], "1.0.0");
     assert_eq!(v["status"], "published");
     assert_eq!(v["sha256"], sha256_hex(&bytes));

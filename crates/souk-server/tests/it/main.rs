@@ -40,11 +40,19 @@ pub struct TestApp {
 pub struct TestAppBuilder {
     env: Vec<(String, String)>,
     postgres: bool,
+    checks_worker: bool,
 }
 
 impl TestAppBuilder {
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Runs the background check worker as `souk serve` does. Without it, tests move uploads
+    /// through the checks with [`TestApp::settle`], one step at a time.
+    pub fn checks_worker(mut self) -> Self {
+        self.checks_worker = true;
         self
     }
 
@@ -58,6 +66,10 @@ impl TestAppBuilder {
         souk_server::install_crypto_provider();
         let dir = tempfile::tempdir().unwrap();
         let mut env = self.env;
+        // Uploads that pass the checks publish at once unless a test asks for a review policy.
+        if !env.iter().any(|(k, _)| k == "SOUK_REVIEW_POLICY") {
+            env.push(("SOUK_REVIEW_POLICY".into(), "none".into()));
+        }
         env.push(("SOUK_DATA_DIR".into(), dir.path().display().to_string()));
         env.push(("SOUK_LISTEN".into(), "127.0.0.1:0".into()));
         let guard: Box<dyn std::any::Any + Send> = if self.postgres {
@@ -83,6 +95,9 @@ impl TestAppBuilder {
         let state = AppState::new(store.clone(), config, keys, blobs)
             .await
             .unwrap();
+        if self.checks_worker {
+            tokio::spawn(state.moderation.clone().run());
+        }
         let app = souk_server::app(state.clone());
         tokio::spawn(async move {
             axum::serve(
@@ -119,6 +134,13 @@ impl TestApp {
             .start()
             .await
             .expect("SQLite is always available")
+    }
+
+    /// Runs every due check job (uploads, rescans) to its end and brings search up to date, as
+    /// the background worker would a moment later.
+    pub async fn settle(&self) {
+        while self.state.moderation.run_due().await.unwrap() > 0 {}
+        self.state.search.sync().await.unwrap();
     }
 
     pub fn url(&self, path: &str) -> String {

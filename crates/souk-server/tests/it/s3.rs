@@ -122,6 +122,7 @@ async fn packages_live_in_the_bucket() {
             .await
             .unwrap();
         assert_eq!(resp.status(), StatusCode::CREATED, "{name}");
+        app.settle().await;
         let resp = app
             .get(&format!("/api/v1/modules/{name}/versions/1.0.0/download"))
             .send()
@@ -161,6 +162,7 @@ async fn downloads_can_redirect_to_presigned_urls() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::CREATED);
+    app.settle().await;
     let no_redirects = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

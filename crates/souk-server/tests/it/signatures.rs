@@ -30,7 +30,18 @@ async fn published_versions_carry_a_registry_signature_minisign_accepts() {
     let bytes = package("signed-mod", "1.0.0", "acme", &[]);
     let resp = upload(&app, &ada, "signed-mod", bytes.clone()).await;
     assert_eq!(resp.status(), StatusCode::CREATED);
-    let v: Value = resp.json().await.unwrap();
+    let uploaded: Value = resp.json().await.unwrap();
+    // The registry signs a version when it becomes published, not at upload.
+    assert_eq!(uploaded["signature_url"], Value::Null);
+    let v: Value = app
+        .get("/api/v1/modules/signed-mod/versions/1.0.0")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["status"], "published");
 
     let keys: Value = app
         .get("/api/v1/keys")

@@ -14,6 +14,8 @@ struct WebUser {
     client: Client,
     base: String,
     csrf: String,
+    /// The server's state, to let the checks run after an upload.
+    state: souk_server::AppState,
 }
 
 /// The CSRF token a page's forms carry.
@@ -46,6 +48,7 @@ impl WebUser {
             client: Self::client(),
             base: app.url(""),
             csrf: String::new(),
+            state: app.state.clone(),
         };
         let (_, html) = u.page("/login").await;
         u.csrf = csrf_of(&html);
@@ -132,17 +135,22 @@ impl WebUser {
         Landed::read(resp).await
     }
 
+    /// Uploads through the portal form and lets the checks run, as `TestApp::settle` does.
     async fn upload_package(&self, module: &str, bytes: Vec<u8>) -> Landed {
         let csrf = self.csrf.clone();
-        self.upload(
-            &format!("/portal/modules/{module}/versions"),
-            Some(&csrf),
-            &[],
-            "package",
-            bytes,
-            "package.tar.gz",
-        )
-        .await
+        let landed = self
+            .upload(
+                &format!("/portal/modules/{module}/versions"),
+                Some(&csrf),
+                &[],
+                "package",
+                bytes,
+                "package.tar.gz",
+            )
+            .await;
+        while self.state.moderation.run_due().await.unwrap() > 0 {}
+        self.state.search.sync().await.unwrap();
+        landed
     }
 }
 
@@ -702,7 +710,7 @@ async fn versions_are_uploaded_yanked_and_refused_through_the_portal() {
     let bytes = package("economy", "1.0.0", "acme", &[]);
     ada.upload_package("economy", bytes.clone())
         .await
-        .success("/portal/modules/economy", "Published economy 1.0.0.");
+        .success("/portal/modules/economy", "Uploaded economy 1.0.0");
     let (_, html) = ada.page("/modules/economy").await;
     assert!(html.contains(r#"<a href="/modules/economy/versions/1.0.0">1.0.0</a>"#));
     let resp = ada
@@ -745,7 +753,7 @@ async fn versions_are_uploaded_yanked_and_refused_through_the_portal() {
     // Yank with a reason, then unyank.
     ada.upload_package("economy", package("economy", "1.1.0", "acme", &[]))
         .await
-        .success("/portal/modules/economy", "Published economy 1.1.0.");
+        .success("/portal/modules/economy", "Uploaded economy 1.1.0");
     ada.submit(
         "/portal/modules/economy/versions/1.1.0/yank",
         &[("reason", "")],
@@ -775,7 +783,7 @@ async fn versions_are_uploaded_yanked_and_refused_through_the_portal() {
     assert!(large.len() > 3 * 1024 * 1024);
     ada.upload_package("economy", large.clone())
         .await
-        .success("/portal/modules/economy", "Published economy 2.0.0.");
+        .success("/portal/modules/economy", "Uploaded economy 2.0.0");
     let resp = ada
         .client
         .get(app.url("/modules/economy/versions/2.0.0/download"))
@@ -797,7 +805,7 @@ async fn versions_are_uploaded_yanked_and_refused_through_the_portal() {
         .refused("/portal/modules/economy", "package is larger than 4.0 KiB");
     ada.upload_package("economy", package_with("economy", "1.0.0", &[], 10))
         .await
-        .success("/portal/modules/economy", "Published economy 1.0.0.");
+        .success("/portal/modules/economy", "Uploaded economy 1.0.0");
     let staging = std::fs::read_dir(small.dir.path().join("tmp"))
         .unwrap()
         .count();
@@ -879,7 +887,7 @@ async fn portal_forms_need_csrf_membership_and_a_session() {
     // A private module is 404 to everyone outside its publisher, and listed only for members.
     ada.upload_package("economy", pkg())
         .await
-        .success("/portal/modules/economy", "Published economy 1.0.0.");
+        .success("/portal/modules/economy", "Uploaded economy 1.0.0");
     ada.submit(
         "/portal/modules/economy",
         &[("display_name", "Economy"), ("visibility", "private")],

@@ -1,0 +1,1088 @@
+//! Moderation: the background checks of every upload, the review policy that decides what a
+//! moderator sees, the moderators' actions (approve, reject, quarantine, release), the
+//! publishers' (rescan, appeal, ask for verification), verification and suspension, and the
+//! notices publishers read in their portal.
+//!
+//! The checks run as jobs any node may take (see [`souk_store::JobStore`]): the store queues one
+//! in the same transaction that puts a version in `pending_checks`, so an upload is never
+//! forgotten, and a node that dies mid-check only delays it until its lease runs out. A check that
+//! cannot finish (a scanner that crashed or timed out) leaves the version pending with an error
+//! finding and is retried with a doubling wait; after `moderation.check_attempts` tries it waits
+//! for a rescan. It never lets the version through.
+
+use crate::blob::{BlobKind, BlobStore};
+use crate::checks::{CheckReport, Checker};
+use crate::config::{ModerationConfig, ReviewPolicy};
+use crate::error::{AppError, AppResult};
+use crate::signing::RegistryKeys;
+use souk_core::findings::{Finding, Severity};
+use souk_core::{Role, Timestamp};
+use souk_store::moderation::CHECK_JOB;
+use souk_store::{
+    DynStore, Job, Module, NewPublisherMessage, Publisher, QueueEntry, StatusChange, StoreError,
+    StoredFinding, User, Version, VersionStatus,
+};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// How long a node holds a check job before another may take it over.
+const LEASE: Duration = Duration::from_secs(5 * 60);
+/// How many of the most downloaded names a new name is compared with.
+const POPULAR_NAMES: u32 = 1000;
+
+#[derive(Clone)]
+pub struct Moderation(Arc<Inner>);
+
+struct Inner {
+    store: DynStore,
+    blobs: BlobStore,
+    keys: Arc<RegistryKeys>,
+    checker: Checker,
+    config: ModerationConfig,
+    wake: Notify,
+    worker: String,
+}
+
+/// What the checks decided for a version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Verdict {
+    Publish,
+    Review(String),
+}
+
+impl Moderation {
+    pub fn new(
+        store: DynStore,
+        blobs: BlobStore,
+        keys: Arc<RegistryKeys>,
+        checker: Checker,
+        config: ModerationConfig,
+    ) -> Self {
+        let mut nonce = [0u8; 4];
+        getrandom::getrandom(&mut nonce).unwrap_or_default();
+        let worker = format!(
+            "{}-{}-{}",
+            std::env::var("HOSTNAME").unwrap_or_else(|_| "node".into()),
+            std::process::id(),
+            hex::encode(nonce)
+        );
+        Self(Arc::new(Inner {
+            store,
+            blobs,
+            keys,
+            checker,
+            config,
+            wake: Notify::new(),
+            worker,
+        }))
+    }
+
+    pub fn policy(&self) -> ReviewPolicy {
+        self.0.config.review_policy
+    }
+
+    /// Tells this node's worker that a job is waiting (an upload or a rescan it just took).
+    pub fn wake(&self) {
+        self.0.wake.notify_one();
+    }
+
+    /// Takes check jobs until the process ends: at once when woken, otherwise every
+    /// `moderation.poll_interval_ms`.
+    pub async fn run(self) {
+        let idle = Duration::from_millis(self.0.config.poll_interval_ms);
+        loop {
+            match self.run_due().await {
+                Ok(0) => {
+                    let _ = tokio::time::timeout(idle, self.0.wake.notified()).await;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(error = %e, "check worker could not take a job");
+                    tokio::time::sleep(idle).await;
+                }
+            }
+        }
+    }
+
+    /// Runs every check job that is due now; answers how many ran.
+    pub async fn run_due(&self) -> AppResult<usize> {
+        let mut ran = 0;
+        loop {
+            let now = Timestamp::now();
+            let lease = Timestamp::from_millis(now.millis() + LEASE.as_millis() as i64);
+            let Some(job) = self
+                .0
+                .store
+                .claim_job(CHECK_JOB, &self.0.worker, now, lease)
+                .await?
+            else {
+                return Ok(ran);
+            };
+            ran += 1;
+            self.run_job(job).await?;
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(job = job.id, attempt = job.attempts))]
+    async fn run_job(&self, job: Job) -> AppResult<()> {
+        let version_id = serde_json::from_str::<serde_json::Value>(&job.payload)
+            .ok()
+            .and_then(|v| v.get("version_id").and_then(serde_json::Value::as_i64));
+        let Some(version_id) = version_id else {
+            tracing::error!(payload = %job.payload, "check job without a version id; dropped");
+            self.0.store.complete_job(job.id, &self.0.worker).await?;
+            return Ok(());
+        };
+        let version = match self.0.store.version_by_id(version_id).await {
+            Ok(v) => v,
+            Err(StoreError::NotFound) => {
+                self.0.store.complete_job(job.id, &self.0.worker).await?;
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if version.status != VersionStatus::PendingChecks {
+            // A moderator decided while the job waited.
+            self.0.store.complete_job(job.id, &self.0.worker).await?;
+            return Ok(());
+        }
+        let module = self.0.store.module_by_id(version.module_id).await?;
+        let started = std::time::Instant::now();
+        let (report, prehash) = self.check_version(&module, &version).await;
+        let findings: Vec<StoredFinding> = report.findings.iter().map(Into::into).collect();
+        let now = Timestamp::now();
+        if report.incomplete {
+            self.0
+                .store
+                .record_checks(version.id, &findings, None, now)
+                .await?;
+            let error = report
+                .findings
+                .iter()
+                .find(|f| f.rule == "scanner.error")
+                .map_or_else(
+                    || "a check could not finish".to_owned(),
+                    |f| f.message.clone(),
+                );
+            if job.attempts >= i64::from(self.0.config.check_attempts) {
+                tracing::error!(module = %module.name, version = %version.version, %error,
+                    attempts = job.attempts, "checks gave up; the version waits for a rescan");
+                self.0.store.complete_job(job.id, &self.0.worker).await?;
+                self.tell(
+                    &module,
+                    &version,
+                    "checks_failed",
+                    format!(
+                        "The checks of {} {} could not finish",
+                        module.name, version.version
+                    ),
+                    format!(
+                        "The automated checks could not finish after {} attempts ({error}). \
+                         The version stays unpublished. Ask for a rescan from the portal once \
+                         the problem is fixed, or contact the marketplace's moderators.",
+                        job.attempts
+                    ),
+                )
+                .await;
+            } else {
+                let wait = self
+                    .0
+                    .config
+                    .check_retry_secs
+                    .saturating_mul(1u64 << (job.attempts.clamp(1, 16) - 1) as u32);
+                let at = Timestamp::from_millis(now.millis() + (wait as i64) * 1000);
+                tracing::warn!(module = %module.name, version = %version.version, %error,
+                    retry_in_secs = wait, "checks could not finish; will retry");
+                self.0
+                    .store
+                    .retry_job(job.id, &self.0.worker, &error, at)
+                    .await?;
+            }
+            return Ok(());
+        }
+
+        let verdict = self.verdict(&module, &version, &report).await?;
+        let signature = match (&verdict, &prehash) {
+            (Verdict::Publish, Some(prehash)) => Some(
+                self.0
+                    .keys
+                    .sign_package(prehash, &module.name, &version.version, &version.sha256)
+                    .map_err(AppError::internal)?,
+            ),
+            _ => None,
+        };
+        let (to, reason) = match &verdict {
+            Verdict::Publish => (VersionStatus::Published, None),
+            Verdict::Review(why) => (VersionStatus::PendingReview, Some(why.as_str())),
+        };
+        let change = StatusChange {
+            from: &[VersionStatus::PendingChecks],
+            to,
+            reason,
+            by: None,
+            at: now,
+            signature: signature.as_ref().map(|(s, k)| (s.as_str(), k.as_str())),
+            clear_appeal: false,
+        };
+        match self
+            .0
+            .store
+            .record_checks(version.id, &findings, Some(&change), now)
+            .await
+        {
+            Ok(_) => {}
+            // A moderator decided while the checks ran: theirs stands.
+            Err(StoreError::Conflict { .. }) => {
+                self.0.store.complete_job(job.id, &self.0.worker).await?;
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.0.store.complete_job(job.id, &self.0.worker).await?;
+        tracing::info!(module = %module.name, version = %version.version, status = to.as_str(),
+            findings = findings.len(), elapsed_ms = started.elapsed().as_millis() as u64,
+            "checks finished");
+        match verdict {
+            Verdict::Publish => {
+                self.tell(
+                    &module,
+                    &version,
+                    "published",
+                    format!("{} {} is published", module.name, version.version),
+                    "It passed the automated checks and is now listed and downloadable.".into(),
+                )
+                .await
+            }
+            Verdict::Review(why) => {
+                self.tell(
+                    &module,
+                    &version,
+                    "in_review",
+                    format!("{} {} is waiting for review", module.name, version.version),
+                    format!(
+                        "A moderator will look at it before it is published: {why}. The \
+                         findings of the automated checks are on the version's page in the portal."
+                    ),
+                )
+                .await
+            }
+        }
+        Ok(())
+    }
+
+    /// Fetches the stored package (checking its SHA-256 on the way) and runs every check on it;
+    /// also answers the BLAKE2b prehash the registry signs.
+    async fn check_version(
+        &self,
+        module: &Module,
+        version: &Version,
+    ) -> (CheckReport, Option<souk_core::signing::Prehash>) {
+        let staged = match self.fetch(&version.sha256).await {
+            Ok(staged) => staged,
+            Err(e) => {
+                let report = CheckReport {
+                    findings: vec![Finding::whole_file(
+                        "scanner.error",
+                        Severity::Error,
+                        "",
+                        format!("the stored package could not be read: {e:#}"),
+                    )],
+                    incomplete: true,
+                };
+                return (report, None);
+            }
+        };
+        let mut report = self.0.checker.check(&staged.file).await;
+        if !report.incomplete {
+            match self.name_findings(module).await {
+                Ok(found) => report.findings.extend(found),
+                Err(e) => {
+                    report.incomplete = true;
+                    report.findings.push(Finding::whole_file(
+                        "scanner.error",
+                        Severity::Error,
+                        "",
+                        format!("the name check could not run: {e}"),
+                    ));
+                }
+            }
+        }
+        (report, Some(staged.prehash))
+    }
+
+    async fn fetch(&self, sha256: &str) -> anyhow::Result<crate::blob::Staged> {
+        self.0.blobs.stage_stored(BlobKind::Package, sha256).await
+    }
+
+    /// For a module that has never had a published version: a name that looks like a popular
+    /// one goes to review.
+    async fn name_findings(&self, module: &Module) -> AppResult<Vec<Finding>> {
+        let versions = self.0.store.versions(module.id).await?;
+        if versions.iter().any(|v| v.published_at.is_some()) {
+            return Ok(Vec::new());
+        }
+        let popular = self.0.store.popular_module_names(POPULAR_NAMES).await?;
+        // A publisher's own names may resemble each other (`shop-1`, `shop-2`): only other
+        // publishers' modules can be posed as.
+        let others = popular
+            .iter()
+            .filter(|(_, publisher)| *publisher != module.publisher_id)
+            .map(|(n, _)| n.as_str());
+        let mut out = Vec::new();
+        if let Some(found) = souk_core::confusables::find_lookalike(&module.name, others) {
+            out.push(Finding::whole_file(
+                "name.lookalike",
+                Severity::Error,
+                "",
+                format!(
+                    "the name `{}` looks like the existing module `{}`; a moderator will check \
+                     that it is not posing as it. Pick a clearly different name to avoid the wait.",
+                    module.name, found.existing_name
+                ),
+            ));
+        }
+        if souk_core::confusables::is_mixed_script(&module.display_name) {
+            out.push(Finding::whole_file(
+                "name.mixed-script",
+                Severity::Warning,
+                "",
+                format!(
+                    "the display name `{}` mixes letters of different scripts, which can pose as \
+                     another name",
+                    module.display_name
+                ),
+            ));
+        }
+        Ok(out)
+    }
+
+    /// What the findings and the review policy make of a version.
+    async fn verdict(
+        &self,
+        module: &Module,
+        version: &Version,
+        report: &CheckReport,
+    ) -> AppResult<Verdict> {
+        let worst = report.findings.iter().map(|f| f.severity).max();
+        if worst == Some(Severity::Error) {
+            return Ok(Verdict::Review(
+                "the automated checks found problems that need a moderator".into(),
+            ));
+        }
+        match self.0.config.review_policy {
+            ReviewPolicy::None => Ok(Verdict::Publish),
+            ReviewPolicy::All => Ok(Verdict::Review(
+                "every version is reviewed on this marketplace".into(),
+            )),
+            ReviewPolicy::NewPublishers => {
+                if worst == Some(Severity::Warning) {
+                    return Ok(Verdict::Review(
+                        "the automated checks found warnings".into(),
+                    ));
+                }
+                let publisher = self.0.store.publisher_by_id(module.publisher_id).await?;
+                let first = !self
+                    .0
+                    .store
+                    .versions(module.id)
+                    .await?
+                    .iter()
+                    .any(|v| v.id != version.id && v.published_at.is_some());
+                if publisher.verified_at.is_none() && first {
+                    return Ok(Verdict::Review(
+                        "the first version of a module from a publisher that is not verified yet"
+                            .into(),
+                    ));
+                }
+                Ok(Verdict::Publish)
+            }
+        }
+    }
+
+    /// Leaves a notice in the publisher's portal. A notice that cannot be stored is logged; the
+    /// action it reports stands.
+    async fn tell(
+        &self,
+        module: &Module,
+        version: &Version,
+        kind: &str,
+        subject: String,
+        body: String,
+    ) {
+        let message = NewPublisherMessage {
+            publisher_id: module.publisher_id,
+            kind: kind.into(),
+            subject,
+            body,
+            module_name: Some(module.name.clone()),
+            version: Some(version.version.clone()),
+        };
+        if let Err(e) = self
+            .0
+            .store
+            .add_publisher_message(&message, Timestamp::now())
+            .await
+        {
+            tracing::error!(error = %e, kind, "could not store a publisher notice");
+        }
+    }
+
+    async fn tell_publisher(
+        &self,
+        publisher: &Publisher,
+        kind: &str,
+        subject: String,
+        body: String,
+    ) {
+        let message = NewPublisherMessage {
+            publisher_id: publisher.id,
+            kind: kind.into(),
+            subject,
+            body,
+            module_name: None,
+            version: None,
+        };
+        if let Err(e) = self
+            .0
+            .store
+            .add_publisher_message(&message, Timestamp::now())
+            .await
+        {
+            tracing::error!(error = %e, kind, "could not store a publisher notice");
+        }
+    }
+
+    // ----- moderators -----
+
+    /// Staff only, and never on their own publisher's versions.
+    async fn require_moderator_for(&self, user: &User, module: &Module) -> AppResult<()> {
+        require_staff(user)?;
+        match self.0.store.member_role(module.publisher_id, user.id).await {
+            Ok(_) => Err(AppError::Denied {
+                code: "own_publisher",
+                message: format!(
+                    "you are a member of publisher {}; another moderator must decide on its versions",
+                    module.publisher_slug
+                ),
+            }),
+            Err(StoreError::NotFound) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn target(&self, name: &str, version: &str) -> AppResult<(Module, Version)> {
+        let module = match self
+            .0
+            .store
+            .module_by_name(&souk_core::normalize_name(name))
+            .await
+        {
+            Ok(m) => m,
+            Err(StoreError::NotFound) => return Err(AppError::NotFound),
+            Err(e) => return Err(e.into()),
+        };
+        let version = self.0.store.version(module.id, version.trim()).await?;
+        Ok((module, version))
+    }
+
+    async fn change(
+        &self,
+        version: &Version,
+        change: StatusChange<'_>,
+        what: &str,
+    ) -> AppResult<Version> {
+        self.0
+            .store
+            .change_version_status(version.id, &change)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict { .. } => AppError::Conflict {
+                    field: "status".into(),
+                    message: format!(
+                        "{what} needs a version that is {}; this one is {}",
+                        change
+                            .from
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" or "),
+                        version.status.as_str()
+                    ),
+                },
+                other => other.into(),
+            })
+    }
+
+    /// Approves a version waiting for review: the registry signs it and it is published.
+    pub async fn approve(
+        &self,
+        user: &User,
+        name: &str,
+        version: &str,
+    ) -> AppResult<(Module, Version)> {
+        let (module, v) = self.target(name, version).await?;
+        self.require_moderator_for(user, &module).await?;
+        if v.status != VersionStatus::PendingReview {
+            return Err(not_in(&v, "approving", &[VersionStatus::PendingReview]));
+        }
+        let staged = self.fetch(&v.sha256).await.map_err(AppError::internal)?;
+        let (sig, key) = self
+            .0
+            .keys
+            .sign_package(&staged.prehash, &module.name, &v.version, &v.sha256)
+            .map_err(AppError::internal)?;
+        let done = self
+            .change(
+                &v,
+                StatusChange {
+                    from: &[VersionStatus::PendingReview],
+                    to: VersionStatus::Published,
+                    reason: None,
+                    by: Some(user.id),
+                    at: Timestamp::now(),
+                    signature: Some((&sig, &key)),
+                    clear_appeal: true,
+                },
+                "approving",
+            )
+            .await?;
+        tracing::info!(module = %module.name, version = %v.version, moderator = user.id, "version approved");
+        self.tell(
+            &module,
+            &done,
+            "approved",
+            format!("{} {} is approved and published", module.name, v.version),
+            "A moderator approved it; it is now listed and downloadable.".into(),
+        )
+        .await;
+        Ok((module, done))
+    }
+
+    /// Rejects a version waiting for the checks or a moderator, with a reason the publisher sees.
+    pub async fn reject(
+        &self,
+        user: &User,
+        name: &str,
+        version: &str,
+        reason: &str,
+    ) -> AppResult<(Module, Version)> {
+        let reason = reason_text(reason)?;
+        let (module, v) = self.target(name, version).await?;
+        self.require_moderator_for(user, &module).await?;
+        let from = [VersionStatus::PendingChecks, VersionStatus::PendingReview];
+        if !from.contains(&v.status) {
+            return Err(not_in(&v, "rejecting", &from));
+        }
+        let done = self
+            .change(
+                &v,
+                StatusChange {
+                    from: &from,
+                    to: VersionStatus::Rejected,
+                    reason: Some(&reason),
+                    by: Some(user.id),
+                    at: Timestamp::now(),
+                    signature: None,
+                    clear_appeal: true,
+                },
+                "rejecting",
+            )
+            .await?;
+        self.tell(
+            &module,
+            &done,
+            "rejected",
+            format!("{} {} was rejected", module.name, v.version),
+            format!(
+                "A moderator rejected it: {reason}\n\nFix the problem and publish a new version, \
+                 or appeal from the portal if you think this is a mistake."
+            ),
+        )
+        .await;
+        Ok((module, done))
+    }
+
+    /// Pulls a published version: hidden from search, downloads refused, its publisher told.
+    pub async fn quarantine(
+        &self,
+        user: &User,
+        name: &str,
+        version: &str,
+        reason: &str,
+    ) -> AppResult<(Module, Version)> {
+        let reason = reason_text(reason)?;
+        let (module, v) = self.target(name, version).await?;
+        self.require_moderator_for(user, &module).await?;
+        let from = [VersionStatus::Published];
+        if v.status != VersionStatus::Published {
+            return Err(not_in(&v, "quarantining", &from));
+        }
+        let done = self
+            .change(
+                &v,
+                StatusChange {
+                    from: &from,
+                    to: VersionStatus::Quarantined,
+                    reason: Some(&reason),
+                    by: Some(user.id),
+                    at: Timestamp::now(),
+                    signature: None,
+                    clear_appeal: true,
+                },
+                "quarantining",
+            )
+            .await?;
+        tracing::warn!(module = %module.name, version = %v.version, moderator = user.id, "version quarantined");
+        self.tell(
+            &module,
+            &done,
+            "quarantined",
+            format!(
+                "{} {} was pulled from the marketplace",
+                module.name, v.version
+            ),
+            format!(
+                "A moderator quarantined it: {reason}\n\nIt is hidden from search and cannot be \
+                 downloaded. Appeal from the portal if you think this is a mistake."
+            ),
+        )
+        .await;
+        Ok((module, done))
+    }
+
+    /// Releases a quarantined version: published again, with its signature.
+    pub async fn release(
+        &self,
+        user: &User,
+        name: &str,
+        version: &str,
+    ) -> AppResult<(Module, Version)> {
+        let (module, v) = self.target(name, version).await?;
+        self.require_moderator_for(user, &module).await?;
+        let from = [VersionStatus::Quarantined];
+        if v.status != VersionStatus::Quarantined {
+            return Err(not_in(&v, "releasing", &from));
+        }
+        let done = self
+            .change(
+                &v,
+                StatusChange {
+                    from: &from,
+                    to: VersionStatus::Published,
+                    reason: None,
+                    by: Some(user.id),
+                    at: Timestamp::now(),
+                    signature: None,
+                    clear_appeal: true,
+                },
+                "releasing",
+            )
+            .await?;
+        self.tell(
+            &module,
+            &done,
+            "released",
+            format!("{} {} is back on the marketplace", module.name, v.version),
+            "A moderator released it from quarantine; it is listed and downloadable again.".into(),
+        )
+        .await;
+        Ok((module, done))
+    }
+
+    /// The queue: versions in `statuses`, oldest first, with their finding counts.
+    pub async fn queue(
+        &self,
+        user: &User,
+        statuses: &[VersionStatus],
+        after_id: Option<i64>,
+        limit: u32,
+    ) -> AppResult<Vec<QueueEntry>> {
+        require_staff(user)?;
+        Ok(self
+            .0
+            .store
+            .moderation_queue(statuses, after_id, limit)
+            .await?)
+    }
+
+    pub async fn findings(&self, version: &Version) -> AppResult<Vec<StoredFinding>> {
+        Ok(self.0.store.findings(version.id).await?)
+    }
+
+    /// Everything a moderator looks at for one version: its findings and how its files differ
+    /// from the version before it (the highest lower semver that was ever published).
+    pub async fn review(&self, user: &User, name: &str, version: &str) -> AppResult<Review> {
+        require_staff(user)?;
+        let (module, version) = self.target(name, version).await?;
+        let findings = self.0.store.findings(version.id).await?;
+        let current = semver::Version::parse(&version.version).ok();
+        let previous = self
+            .0
+            .store
+            .versions(module.id)
+            .await?
+            .into_iter()
+            .filter(|v| v.published_at.is_some() && v.id != version.id)
+            .filter(
+                |v| match (semver::Version::parse(&v.version).ok(), current.as_ref()) {
+                    (Some(a), Some(b)) => &a < b,
+                    _ => false,
+                },
+            )
+            .max_by(|a, b| {
+                semver::Version::parse(&a.version)
+                    .ok()
+                    .cmp(&semver::Version::parse(&b.version).ok())
+            });
+        let diff = FileDiff::between(previous.as_ref(), &version);
+        let job = self
+            .0
+            .store
+            .job_by_key(&souk_store::moderation::check_job_key(version.id))
+            .await?;
+        Ok(Review {
+            module,
+            version,
+            findings,
+            previous,
+            diff,
+            job,
+        })
+    }
+
+    /// The checks' state of a version for its publisher's members (and staff).
+    pub async fn checks_of(
+        &self,
+        version: &Version,
+    ) -> AppResult<(Vec<StoredFinding>, Option<Job>)> {
+        let findings = self.0.store.findings(version.id).await?;
+        let job = self
+            .0
+            .store
+            .job_by_key(&souk_store::moderation::check_job_key(version.id))
+            .await?;
+        Ok((findings, job))
+    }
+
+    // ----- publishers -----
+
+    /// Runs the checks again (after a scanner was fixed, or with a new rule set). Members of the
+    /// publisher and staff may ask; a published or quarantined version is not rescanned.
+    pub async fn rescan(&self, user: &User, module: &Module, version: &str) -> AppResult<Version> {
+        let v = self.0.store.version(module.id, version.trim()).await?;
+        let from = [
+            VersionStatus::PendingChecks,
+            VersionStatus::PendingReview,
+            VersionStatus::Rejected,
+        ];
+        if !from.contains(&v.status) {
+            return Err(not_in(&v, "a rescan", &from));
+        }
+        let done = self
+            .change(
+                &v,
+                StatusChange {
+                    from: &from,
+                    to: VersionStatus::PendingChecks,
+                    reason: Some("a rescan was asked for"),
+                    by: Some(user.id),
+                    at: Timestamp::now(),
+                    signature: None,
+                    clear_appeal: false,
+                },
+                "a rescan",
+            )
+            .await?;
+        self.wake();
+        Ok(done)
+    }
+
+    /// A publisher's appeal: a rejected version goes back to the review queue with the message;
+    /// on a quarantined version the appeal waits for a moderator in the quarantine list.
+    pub async fn appeal(
+        &self,
+        module: &Module,
+        version: &str,
+        message: &str,
+    ) -> AppResult<Version> {
+        let message = reason_text(message).map_err(|_| {
+            AppError::unprocessable(
+                "invalid_message",
+                "message",
+                "say why the decision should change (1 to 2000 characters)",
+            )
+        })?;
+        let v = self.0.store.version(module.id, version.trim()).await?;
+        let now = Timestamp::now();
+        match v.status {
+            VersionStatus::Rejected => {
+                self.0.store.set_appeal(v.id, Some((&message, now))).await?;
+                self.change(
+                    &v,
+                    StatusChange {
+                        from: &[VersionStatus::Rejected],
+                        to: VersionStatus::PendingReview,
+                        reason: Some("the publisher appealed the rejection"),
+                        by: None,
+                        at: now,
+                        signature: None,
+                        clear_appeal: false,
+                    },
+                    "an appeal",
+                )
+                .await
+            }
+            VersionStatus::Quarantined => {
+                self.0.store.set_appeal(v.id, Some((&message, now))).await?;
+                Ok(self.0.store.version(module.id, &v.version).await?)
+            }
+            _ => Err(not_in(
+                &v,
+                "an appeal",
+                &[VersionStatus::Rejected, VersionStatus::Quarantined],
+            )),
+        }
+    }
+
+    /// A publisher asks to be verified.
+    pub async fn request_verification(&self, publisher: &Publisher, note: &str) -> AppResult<()> {
+        if publisher.verified_at.is_some() {
+            return Err(AppError::conflict_with(
+                "verified",
+                format!("{} is already verified", publisher.slug),
+            ));
+        }
+        let note = reason_text(note).map_err(|_| {
+            AppError::unprocessable(
+                "invalid_note",
+                "note",
+                "tell the moderators who you are and how to check it (1 to 2000 characters)",
+            )
+        })?;
+        self.0
+            .store
+            .set_verification_request(publisher.id, Some((&note, Timestamp::now())))
+            .await?;
+        Ok(())
+    }
+
+    /// An admin grants (`true`) or withdraws verification.
+    pub async fn set_verified(
+        &self,
+        user: &User,
+        slug: &str,
+        verified: bool,
+    ) -> AppResult<Publisher> {
+        require_admin(user)?;
+        let publisher = self.publisher(slug).await?;
+        self.0
+            .store
+            .set_verified(publisher.id, verified.then(Timestamp::now))
+            .await?;
+        let (kind, subject, body) = if verified {
+            (
+                "verified",
+                format!("{} is verified", publisher.slug),
+                "The verified badge now shows beside your name across the marketplace.".to_owned(),
+            )
+        } else {
+            (
+                "unverified",
+                format!("{} is no longer verified", publisher.slug),
+                "An admin withdrew the verified badge. Contact the moderators to learn why."
+                    .to_owned(),
+            )
+        };
+        self.tell_publisher(&publisher, kind, subject, body).await;
+        self.publisher(slug).await
+    }
+
+    /// An admin suspends a publisher (with a reason) or lifts the suspension.
+    pub async fn set_suspended(
+        &self,
+        user: &User,
+        slug: &str,
+        reason: Option<&str>,
+    ) -> AppResult<Publisher> {
+        require_admin(user)?;
+        let publisher = self.publisher(slug).await?;
+        match reason {
+            Some(reason) => {
+                let reason = reason_text(reason)?;
+                self.0
+                    .store
+                    .set_suspended(publisher.id, Some((&reason, Timestamp::now())))
+                    .await?;
+                self.tell_publisher(
+                    &publisher,
+                    "suspended",
+                    format!("{} is suspended", publisher.slug),
+                    format!(
+                        "An admin suspended this publisher: {reason}\n\nIts modules are hidden \
+                         and publishing is refused until the suspension is lifted."
+                    ),
+                )
+                .await;
+            }
+            None => {
+                self.0.store.set_suspended(publisher.id, None).await?;
+                self.tell_publisher(
+                    &publisher,
+                    "reinstated",
+                    format!("{} is reinstated", publisher.slug),
+                    "The suspension is lifted: your modules are listed again and you can publish."
+                        .into(),
+                )
+                .await;
+            }
+        }
+        self.publisher(slug).await
+    }
+
+    /// Publishers for the console (staff).
+    pub async fn publishers(
+        &self,
+        user: &User,
+        filter: souk_store::PublisherFilter,
+        after: Option<&str>,
+        limit: u32,
+    ) -> AppResult<Vec<Publisher>> {
+        require_staff(user)?;
+        Ok(self.0.store.list_publishers(filter, after, limit).await?)
+    }
+
+    /// A page of the publisher's notices, newest first, and how many are unread. The caller has
+    /// checked membership.
+    pub async fn messages(
+        &self,
+        publisher: &Publisher,
+        before: Option<i64>,
+        limit: u32,
+    ) -> AppResult<(Vec<souk_store::PublisherMessage>, i64)> {
+        let items = self
+            .0
+            .store
+            .publisher_messages(publisher.id, before, limit)
+            .await?;
+        let unread = self.0.store.unread_publisher_messages(publisher.id).await?;
+        Ok((items, unread))
+    }
+
+    pub async fn mark_read(&self, publisher: &Publisher, up_to: i64) -> AppResult<()> {
+        Ok(self
+            .0
+            .store
+            .mark_publisher_messages_read(publisher.id, up_to, Timestamp::now())
+            .await?)
+    }
+
+    async fn publisher(&self, slug: &str) -> AppResult<Publisher> {
+        match self.0.store.publisher_by_slug(slug).await {
+            Ok(p) => Ok(p),
+            Err(StoreError::NotFound) => Err(AppError::NotFound),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// What a moderator reviews.
+pub struct Review {
+    pub module: Module,
+    pub version: Version,
+    pub findings: Vec<StoredFinding>,
+    /// The version the file list is compared with.
+    pub previous: Option<Version>,
+    pub diff: FileDiff,
+    /// The check job, while there is one (waiting, running or waiting for a retry).
+    pub job: Option<Job>,
+}
+
+/// How a version's file list differs from another's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileDiff {
+    /// `(path, size)`.
+    pub added: Vec<(String, u64)>,
+    pub removed: Vec<(String, u64)>,
+    /// `(path, old size, new size)`.
+    pub changed: Vec<(String, u64, u64)>,
+    pub unchanged: usize,
+}
+
+impl FileDiff {
+    /// Against nothing, every file is added. Files of the same size count as unchanged: the
+    /// list keeps sizes, not hashes.
+    pub fn between(previous: Option<&Version>, current: &Version) -> Self {
+        let old: std::collections::BTreeMap<&str, u64> = previous
+            .map(|p| p.files.iter().map(|f| (f.path.as_str(), f.size)).collect())
+            .unwrap_or_default();
+        let mut diff = FileDiff::default();
+        for f in &current.files {
+            match old.get(f.path.as_str()) {
+                None => diff.added.push((f.path.clone(), f.size)),
+                Some(&size) if size != f.size => diff.changed.push((f.path.clone(), size, f.size)),
+                Some(_) => diff.unchanged += 1,
+            }
+        }
+        let new: std::collections::BTreeSet<&str> =
+            current.files.iter().map(|f| f.path.as_str()).collect();
+        diff.removed = old
+            .iter()
+            .filter(|(p, _)| !new.contains(*p))
+            .map(|(p, s)| ((*p).to_owned(), *s))
+            .collect();
+        diff
+    }
+}
+
+/// Moderators and admins.
+pub fn is_staff(user: &User) -> bool {
+    matches!(user.role, Role::Admin | Role::Moderator)
+}
+
+pub fn require_staff(user: &User) -> AppResult<()> {
+    if is_staff(user) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "only moderators and admins may do this".into(),
+        ))
+    }
+}
+
+fn require_admin(user: &User) -> AppResult<()> {
+    if user.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("only admins may do this".into()))
+    }
+}
+
+/// A reason or message: 1 to 2000 characters after trimming.
+fn reason_text(raw: &str) -> AppResult<String> {
+    let t = raw.trim();
+    if t.is_empty() || t.chars().count() > 2000 {
+        return Err(AppError::unprocessable(
+            "invalid_reason",
+            "reason",
+            "give a reason of 1 to 2000 characters; the publisher reads it",
+        ));
+    }
+    Ok(t.to_owned())
+}
+
+fn not_in(v: &Version, what: &str, states: &[VersionStatus]) -> AppError {
+    AppError::Conflict {
+        field: "status".into(),
+        message: format!(
+            "{what} needs a version that is {}; {} is {}",
+            states
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(" or "),
+            v.version,
+            v.status.as_str()
+        ),
+    }
+}
