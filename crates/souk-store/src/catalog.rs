@@ -239,6 +239,9 @@ pub struct Version {
     /// The registry's minisign signature over the package bytes, and the key that made it.
     pub registry_signature: Option<String>,
     pub registry_key_id: Option<String>,
+    /// The publisher's own minisign signature over the package bytes, and its key's id.
+    pub publisher_signature: Option<String>,
+    pub publisher_key_id: Option<String>,
     pub created_at: Timestamp,
 }
 
@@ -263,6 +266,9 @@ pub struct NewVersion {
     /// The registry's minisign signature over the package bytes, and the key id (hex).
     pub registry_signature: Option<String>,
     pub registry_key_id: Option<String>,
+    /// The publisher's own minisign signature, checked against its keys, and the key id (hex).
+    pub publisher_signature: Option<String>,
+    pub publisher_key_id: Option<String>,
 }
 
 /// Where a publish goes: a module that exists, or one to create in the same transaction.

@@ -8,6 +8,7 @@ use souk_core::{Email, Password, PasswordHash, Role, Scopes, Timestamp};
 
 pub use crate::conformance_catalog::*;
 pub use crate::conformance_discovery::*;
+pub use crate::conformance_publisher_keys::*;
 
 /// A fresh store for one test; `guard` keeps its temporary directory or database alive.
 pub struct TestStore {
@@ -26,7 +27,9 @@ macro_rules! conformance_tests {
             publishers_and_members, versions_publish_yank_and_latest, modules_list_sorted_and_paged,
             module_media, category_tree, search_change_log_follows_catalog_writes,
             index_docs_hold_only_listed_modules, views_activity_and_featured,
-            signing_keys_are_published_once_each);
+            signing_keys_are_published_once_each,
+            publisher_keys_register_list_and_revoke, publisher_key_ids_are_unique_across_publishers,
+            versions_keep_the_publisher_signature);
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {
         $(

@@ -56,6 +56,8 @@ pub(crate) fn new_version(version: &str, by: i64, deps: &[(&str, &str)]) -> NewV
         published_by: by,
         registry_signature: Some(format!("sig of {version}")),
         registry_key_id: Some("0123456789ABCDEF".into()),
+        publisher_signature: None,
+        publisher_key_id: None,
     }
 }
 

@@ -12,13 +12,16 @@ pub mod catalog;
 pub mod conformance;
 mod conformance_catalog;
 mod conformance_discovery;
+mod conformance_publisher_keys;
 pub mod discovery;
 pub mod idempotency;
 pub mod migrate;
+pub mod publisher_keys;
 pub mod sessions;
 pub mod sql;
 pub mod sql_catalog;
 pub mod sql_discovery;
+pub mod sql_publisher_keys;
 pub mod sql_trust;
 pub mod throttle;
 pub mod tokens;
@@ -34,6 +37,7 @@ pub use catalog::{
 pub use discovery::{DayActivity, DiscoveryStore, IndexDoc, SearchChange};
 pub use idempotency::{IdempotencyRecord, IdempotencyStore};
 pub use migrate::Migration;
+pub use publisher_keys::{NewPublisherKey, PublisherKey, PublisherKeyStore};
 pub use sessions::{NewSession, Session, SessionStore};
 pub use throttle::ThrottleStore;
 pub use tokens::{ApiToken, NewApiToken, TokenStore};
@@ -88,6 +92,7 @@ pub trait Store:
     + VersionStore
     + DiscoveryStore
     + TrustStore
+    + PublisherKeyStore
     + Send
     + Sync
     + 'static

@@ -27,6 +27,7 @@ macro_rules! sql_catalog_impls {
              v.readme AS v_readme, v.changelog AS v_changelog, v.files AS v_files, v.downloads AS v_downloads, \
              v.yanked_at AS v_yanked_at, v.yank_reason AS v_yank_reason, v.published_by AS v_published_by, \
              v.registry_signature AS v_registry_signature, v.registry_key_id AS v_registry_key_id, \
+             v.publisher_signature AS v_publisher_signature, v.publisher_key_id AS v_publisher_key_id, \
              v.created_at AS v_created_at";
         const SCREENSHOT_COLS: &str = "id, module_id, sha256, content_type, width, height, caption, created_at";
 
@@ -110,6 +111,8 @@ macro_rules! sql_catalog_impls {
                 published_by: get(row, "v_published_by")?,
                 registry_signature: get(row, "v_registry_signature")?,
                 registry_key_id: get(row, "v_registry_key_id")?,
+                publisher_signature: get(row, "v_publisher_signature")?,
+                publisher_key_id: get(row, "v_publisher_key_id")?,
                 created_at: ts(row, "v_created_at")?,
             })
         }
@@ -660,6 +663,15 @@ macro_rules! sql_catalog_impls {
                     StoreError::Conflict { .. } => StoreError::Conflict { field: "version".into() },
                     other => other,
                 })?;
+                if new.publisher_signature.is_some() {
+                    ::sqlx::query("UPDATE versions SET publisher_signature = $1, publisher_key_id = $2 WHERE id = $3")
+                        .bind(&new.publisher_signature)
+                        .bind(&new.publisher_key_id)
+                        .bind(version_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(map_err)?;
+                }
                 for (name, req) in &new.dependencies {
                     ::sqlx::query("INSERT INTO version_dependencies (version_id, name, req) VALUES ($1, $2, $3)")
                         .bind(version_id)

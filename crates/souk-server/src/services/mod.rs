@@ -7,4 +7,6 @@ pub mod counters;
 pub mod discovery;
 pub mod idempotency;
 pub mod publish;
+pub mod publisher_keys;
+pub mod publisher_signing;
 pub mod views;

@@ -17,13 +17,15 @@ use souk_store::{
 
 impl Catalog {
     /// Publishes the staged upload as a version of `target_name`. The first publish of a name
-    /// creates the module under the manifest's publisher.
+    /// creates the module under the manifest's publisher. `publisher_signature`, a minisign
+    /// signature file, must verify with one of the publisher's keys (see `publisher_signing`).
     pub async fn publish(
         &self,
         user: &User,
         target_name: &str,
         staged: Staged,
         limits: &PackageLimits,
+        publisher_signature: Option<String>,
     ) -> AppResult<(Module, Version)> {
         let inspection = inspect(&staged, limits).await?;
         let manifest = &inspection.manifest;
@@ -76,12 +78,16 @@ impl Catalog {
             }
         }
 
+        let signed = self
+            .check_publisher_signature(&target, &staged, publisher_signature)
+            .await?;
         let wrote = self
             .blobs
             .store(BlobKind::Package, &staged)
             .await
             .map_err(AppError::internal)?;
         let mut new = new_version(user, &staged, &inspection);
+        signed.apply(&mut new);
         let (signature, key_id) = self
             .keys
             .sign_package(&staged.prehash, name, &new.version, &staged.sha256)
@@ -293,6 +299,8 @@ fn new_version(user: &User, staged: &Staged, inspection: &Inspection) -> NewVers
         published_by: user.id,
         registry_signature: None,
         registry_key_id: None,
+        publisher_signature: None,
+        publisher_key_id: None,
     }
 }
 
