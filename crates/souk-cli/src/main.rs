@@ -88,6 +88,10 @@ enum Command {
     Search(client::search::SearchArgs),
     /// Check a package's SHA-256 and signatures: a published version or a file (offline with a key).
     Verify(client::verify::VerifyArgs),
+    /// Manage your publisher signing keys: generate, register, list, revoke.
+    Key(client::key::KeyArgs),
+    /// Sign a package archive with your key (writes PACKAGE.minisig, which publish sends).
+    Sign(client::sign::SignArgs),
 }
 
 #[derive(Subcommand)]
@@ -222,6 +226,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Download(args) => client::download::run(&args).await?,
         Command::Search(args) => client::search::run(&args).await?,
         Command::Verify(args) => client::verify::run(&args).await?,
+        Command::Key(args) => client::key::run(&args).await?,
+        Command::Sign(args) => client::sign::run(&args)?,
     }
     Ok(())
 }

@@ -269,6 +269,120 @@ impl fmt::Debug for SigningKey {
     }
 }
 
+/// minisign's secret key files: the key-derivation tag of an unencrypted key (`minisign -G -W`)
+/// and of a password-encrypted one (scrypt), and the checksum algorithm (BLAKE2b-256).
+const KDF_NONE: [u8; 2] = [0, 0];
+const KDF_SCRYPT: [u8; 2] = *b"Sc";
+const CHK_BLAKE2B: [u8; 2] = *b"B2";
+/// algorithm, KDF, checksum algorithm (2 each), salt (32), opslimit and memlimit (8 each), then the
+/// part the KDF would encrypt: key id (8), Ed25519 secret key (64: seed ‖ public key), checksum (32).
+const SECRET_KEY_FILE_BYTES: usize = 2 + 2 + 2 + 32 + 8 + 8 + 8 + 64 + 32;
+
+impl SigningKey {
+    /// An unencrypted minisign secret key file, the format `minisign -G -W` writes, so that
+    /// `minisign -S -s FILE` signs with it as well as `souk sign`. Nothing protects the key but
+    /// the file's permissions: write it with mode 0600.
+    pub fn to_minisign_secret_file(&self) -> String {
+        let mut bytes = Vec::with_capacity(SECRET_KEY_FILE_BYTES);
+        bytes.extend_from_slice(&ALG_ED25519);
+        bytes.extend_from_slice(&KDF_NONE);
+        bytes.extend_from_slice(&CHK_BLAKE2B);
+        // Salt and scrypt limits: unused without a password, zero as minisign leaves them.
+        bytes.extend_from_slice(&[0u8; 32 + 8 + 8]);
+        let keypair = self.key.to_keypair_bytes();
+        bytes.extend_from_slice(self.id.as_bytes());
+        bytes.extend_from_slice(&keypair);
+        bytes.extend_from_slice(&secret_key_checksum(self.id, &keypair));
+        let line = BASE64.encode(&bytes);
+        // The buffer held the secret; wipe it rather than leave it to the allocator.
+        bytes.iter_mut().for_each(|b| *b = 0);
+        format!(
+            "{UNTRUSTED_PREFIX}souk secret key {} (not encrypted: keep this file private)\n{line}\n",
+            self.id
+        )
+    }
+
+    /// Reads an unencrypted minisign secret key file (`minisign -G -W`, or
+    /// [`SigningKey::to_minisign_secret_file`]). A password-encrypted one is refused with
+    /// [`SecretKeyFileError::Encrypted`]: decrypting needs scrypt, which Souk does not carry.
+    pub fn from_minisign_secret_file(text: &str) -> Result<Self, SecretKeyFileError> {
+        let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+        let comment = lines.next().unwrap_or_default();
+        if !comment.starts_with(UNTRUSTED_PREFIX.trim_end()) {
+            return Err(SecretKeyFileError::Malformed(
+                "the first line does not start with \"untrusted comment:\"",
+            ));
+        }
+        let mut bytes = BASE64
+            .decode(lines.next().unwrap_or_default())
+            .map_err(|_| SecretKeyFileError::Malformed("the second line is not base64"))?;
+        let parsed = Self::from_secret_key_bytes(&bytes);
+        bytes.iter_mut().for_each(|b| *b = 0);
+        if parsed.is_ok() && lines.next().is_some() {
+            return Err(SecretKeyFileError::Malformed(
+                "there is more after the key line",
+            ));
+        }
+        parsed
+    }
+
+    fn from_secret_key_bytes(bytes: &[u8]) -> Result<Self, SecretKeyFileError> {
+        if bytes.len() != SECRET_KEY_FILE_BYTES {
+            return Err(SecretKeyFileError::Malformed(
+                "the key line is not a minisign secret key (158 bytes)",
+            ));
+        }
+        if bytes[..2] != ALG_ED25519 {
+            return Err(SecretKeyFileError::UnsupportedAlgorithm);
+        }
+        if bytes[4..6] != CHK_BLAKE2B {
+            return Err(SecretKeyFileError::UnsupportedAlgorithm);
+        }
+        match [bytes[2], bytes[3]] {
+            KDF_NONE => {}
+            KDF_SCRYPT => return Err(SecretKeyFileError::Encrypted),
+            _ => return Err(SecretKeyFileError::UnsupportedAlgorithm),
+        }
+        let rest = &bytes[54..];
+        let id = KeyId::from_bytes(rest[..8].try_into().expect("8 bytes"));
+        let keypair: [u8; 64] = rest[8..72].try_into().expect("64 bytes");
+        let checksum = &rest[72..];
+        // minisign checks the checksum only after decrypting; `minisign -G -W` leaves it zero.
+        if checksum.iter().any(|&b| b != 0) && checksum != secret_key_checksum(id, &keypair) {
+            return Err(SecretKeyFileError::Corrupt);
+        }
+        let key = ed25519_dalek::SigningKey::from_keypair_bytes(&keypair)
+            .map_err(|_| SecretKeyFileError::Corrupt)?;
+        Ok(Self { id, key })
+    }
+}
+
+/// minisign's checksum of a secret key: BLAKE2b-256 of the algorithm, key id and secret key.
+fn secret_key_checksum(id: KeyId, keypair: &[u8; 64]) -> [u8; 32] {
+    let mut hasher = blake2::Blake2b::<blake2::digest::consts::U32>::new();
+    hasher.update(ALG_ED25519);
+    hasher.update(id.as_bytes());
+    hasher.update(keypair);
+    hasher.finalize().into()
+}
+
+/// Why a secret key file could not be read. The messages never contain key material.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretKeyFileError {
+    #[error("not a minisign secret key file: {0}")]
+    Malformed(&'static str),
+    #[error(
+        "the key is encrypted with a password, which souk cannot read; use a key made by `souk key generate` or `minisign -G -W`, or sign with `minisign -S`"
+    )]
+    Encrypted,
+    #[error("the key uses an algorithm other than Ed25519 with a BLAKE2b checksum")]
+    UnsupportedAlgorithm,
+    #[error(
+        "the secret key file is damaged: its checksum or public half does not match its secret"
+    )]
+    Corrupt,
+}
+
 /// A signing key as the server keeps it: the key and when it may be used. Keys are rotated by
 /// adding a new one and giving the old one a `valid_until`; old signatures stay verifiable because
 /// the public keys of retired keys stay published.
@@ -1081,5 +1195,90 @@ mod tests {
             StoredSigningKey::from_json(&json.to_string()),
             Err(KeyFileError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn secret_key_files_round_trip_in_minisign_format() {
+        let key = SigningKey::generate();
+        let text = key.to_minisign_secret_file();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].starts_with("untrusted comment: souk secret key "));
+        let bytes = BASE64.decode(lines[1]).unwrap();
+        assert_eq!(bytes.len(), SECRET_KEY_FILE_BYTES);
+        assert_eq!(&bytes[..6], b"Ed\0\0B2");
+        let loaded = SigningKey::from_minisign_secret_file(&text).unwrap();
+        assert_eq!(loaded.public_key(), key.public_key());
+        let sig = sign(&loaded, DATA, "c").unwrap();
+        assert!(verify(&key.public_key(), &sig, DATA).is_ok());
+        // The secret never shows in Debug.
+        assert!(!format!("{loaded:?}").contains(lines[1]));
+    }
+
+    #[test]
+    fn reads_an_unencrypted_key_made_by_minisign() {
+        // `minisign -G -W` (0.11), key id AA74B5A600B80716: its checksum is left zero.
+        let secret = "untrusted comment: minisign encrypted secret key\n\
+            RWQAAEIyAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAFge4AKa1dKq1tFeIfRZ7\
+            VgNB3lTPMqTP3WFECX3Wo99sSHC68YN3DnCFwdrfm9zkg+aLxbvlRZvu7wGiZHvOvAXWvuCH+sPQAAAAAAAAAAAAAAAA\
+            AAAAAAAAAAAAAAAAAAAAAAAAAAA=\n";
+        let public = "RWQWB7gAprV0qnCFwdrfm9zkg+aLxbvlRZvu7wGiZHvOvAXWvuCH+sPQ";
+        let key = SigningKey::from_minisign_secret_file(secret).unwrap();
+        assert_eq!(key.id().to_hex(), "AA74B5A600B80716");
+        assert_eq!(key.public_key().to_minisign_line(), public);
+        // And minisign's own signature with it, of "hello\n", verifies with its public key.
+        let sig = "untrusted comment: signature from minisign secret key\n\
+            RUQWB7gAprV0qrvEz3p9Dx10Btp7016SbYaBf2enX3A6sSCsKJd+Fnv7NPZkRcKcDjuYZmftcrf6qMvyK4ZPAf3xA6ZxHGEF/Ac=\n\
+            trusted comment: tc\n\
+            JmZdwNrzvfx1JXxuj0wkSi70sg9PiKy1SvLxTtdDgFV/GsihrOF3NxPLKI6wXN8kWiwydLSpbK1cE9YO2LKHBA==\n";
+        assert!(verify(&key.public_key(), sig, b"hello\n").is_ok());
+    }
+
+    #[test]
+    fn bad_secret_key_files_are_refused() {
+        let key = SigningKey::generate();
+        let text = key.to_minisign_secret_file();
+        let line = text.lines().nth(1).unwrap();
+        let bytes = BASE64.decode(line).unwrap();
+        let with = |edit: &dyn Fn(&mut Vec<u8>)| {
+            let mut b = bytes.clone();
+            edit(&mut b);
+            format!("untrusted comment: k\n{}\n", BASE64.encode(b))
+        };
+        let read = |t: &str| SigningKey::from_minisign_secret_file(t).unwrap_err();
+        assert!(matches!(read(""), SecretKeyFileError::Malformed(_)));
+        assert!(matches!(read(line), SecretKeyFileError::Malformed(_)));
+        assert!(matches!(
+            read("untrusted comment: k\nnot base64\n"),
+            SecretKeyFileError::Malformed(_)
+        ));
+        assert!(matches!(
+            read(&with(&|b| b.truncate(100))),
+            SecretKeyFileError::Malformed(_)
+        ));
+        assert!(matches!(
+            read(&format!("{text}extra\n")),
+            SecretKeyFileError::Malformed(_)
+        ));
+        assert_eq!(
+            read(&with(&|b| b[2..4].copy_from_slice(b"Sc"))),
+            SecretKeyFileError::Encrypted
+        );
+        assert_eq!(
+            read(&with(&|b| b[0] = b'X')),
+            SecretKeyFileError::UnsupportedAlgorithm
+        );
+        // A flipped bit in the secret: the checksum no longer matches.
+        assert_eq!(read(&with(&|b| b[70] ^= 1)), SecretKeyFileError::Corrupt);
+        // A public half that does not belong to the seed, checksum zeroed as minisign leaves it.
+        assert_eq!(
+            read(&with(&|b| {
+                b[100] ^= 1;
+                b[126..].fill(0);
+            })),
+            SecretKeyFileError::Corrupt
+        );
+        // No message carries the key.
+        assert!(!read(&with(&|b| b[70] ^= 1)).to_string().contains(line));
     }
 }

@@ -199,3 +199,50 @@ fn we_verify_minisign_keys_and_signatures() {
         SignatureError::BadSignature
     );
 }
+
+#[test]
+fn secret_key_files_work_in_both_directions() {
+    if !minisign_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = package_bytes();
+    std::fs::write(dir.path().join("pkg.zip"), &data).unwrap();
+
+    // Our secret key file: minisign signs with it (no password asked), and we verify that.
+    let ours = SigningKey::generate();
+    std::fs::write(dir.path().join("ours.key"), ours.to_minisign_secret_file()).unwrap();
+    let out = minisign(
+        dir.path(),
+        &[
+            "-S",
+            "-s",
+            "ours.key",
+            "-m",
+            "pkg.zip",
+            "-x",
+            "by-minisign.minisig",
+            "-t",
+            "t",
+        ],
+    );
+    assert!(out.status.success(), "{}", describe(&out));
+    let sig = std::fs::read_to_string(dir.path().join("by-minisign.minisig")).unwrap();
+    let verified = verify(&ours.public_key(), &sig, &data).unwrap();
+    assert_eq!(verified.trusted_comment, "t");
+
+    // minisign's unencrypted key: we read it and sign, and minisign verifies with its .pub.
+    let out = minisign(
+        dir.path(),
+        &["-G", "-W", "-p", "theirs.pub", "-s", "theirs.key"],
+    );
+    assert!(out.status.success(), "{}", describe(&out));
+    let text = std::fs::read_to_string(dir.path().join("theirs.key")).unwrap();
+    let theirs = SigningKey::from_minisign_secret_file(&text).unwrap();
+    let public = std::fs::read_to_string(dir.path().join("theirs.pub")).unwrap();
+    assert_eq!(PublicKey::parse(&public).unwrap(), theirs.public_key());
+    let sig = signing::sign(&theirs, &data, "by souk").unwrap();
+    std::fs::write(dir.path().join("pkg.zip.minisig"), sig).unwrap();
+    let out = minisign(dir.path(), &["-V", "-p", "theirs.pub", "-m", "pkg.zip"]);
+    assert!(out.status.success(), "{}", describe(&out));
+}

@@ -384,7 +384,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<bool> {
                 .context("cannot stage a demo package")?;
             state
                 .catalog
-                .publish(&user, name, staged, &state.config.packages)
+                .publish(&user, name, staged, &state.config.packages, None)
                 .await
                 .map_err(|e| anyhow::anyhow!("demo module {name} {version}: {e}"))?;
             published += 1;

@@ -22,6 +22,10 @@ pub enum AppError {
     Denied { code: &'static str, message: String },
     #[error("not found")]
     NotFound,
+    /// A 404 that names what is missing, such as `no_publisher_signature`, where the object
+    /// asked about exists but lacks the part asked for.
+    #[error("{message}")]
+    Missing { code: &'static str, message: String },
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("`{field}` is already taken")]
@@ -71,7 +75,7 @@ impl AppError {
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) | AppError::Denied { .. } => StatusCode::FORBIDDEN,
-            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::NotFound | AppError::Missing { .. } => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -93,6 +97,7 @@ impl AppError {
             AppError::Forbidden(_) => "forbidden",
             AppError::Denied { code, .. } => code,
             AppError::NotFound => "not_found",
+            AppError::Missing { code, .. } => code,
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Conflict { .. } => "conflict",
             AppError::PayloadTooLarge => "payload_too_large",

@@ -36,6 +36,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "moderation",
         sql: include_str!("../migrations/0005_moderation.sql"),
     },
+    Migration {
+        version: 6,
+        name: "publisher_keys",
+        sql: include_str!("../migrations/0006_publisher_keys.sql"),
+    },
 ];
 
 /// Any fixed number both nodes agree on: it names Souk's migration lock.
@@ -50,6 +55,7 @@ souk_store::sql_catalog_impls!(PostgresStore, sqlx::Postgres);
 souk_store::sql_discovery_impls!(PostgresStore, sqlx::Postgres);
 souk_store::sql_trust_impls!(PostgresStore, sqlx::Postgres);
 souk_store::sql_moderation_impls!(PostgresStore, sqlx::Postgres);
+souk_store::sql_publisher_key_impls!(PostgresStore, sqlx::Postgres);
 
 impl PostgresStore {
     /// Connects to the database a `postgres://` URL names. Does not migrate.

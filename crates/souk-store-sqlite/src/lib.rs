@@ -37,6 +37,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "moderation",
         sql: include_str!("../migrations/0005_moderation.sql"),
     },
+    Migration {
+        version: 6,
+        name: "publisher_keys",
+        sql: include_str!("../migrations/0006_publisher_keys.sql"),
+    },
 ];
 
 pub struct SqliteStore {
@@ -48,6 +53,7 @@ souk_store::sql_catalog_impls!(SqliteStore, sqlx::Sqlite);
 souk_store::sql_discovery_impls!(SqliteStore, sqlx::Sqlite);
 souk_store::sql_trust_impls!(SqliteStore, sqlx::Sqlite);
 souk_store::sql_moderation_impls!(SqliteStore, sqlx::Sqlite);
+souk_store::sql_publisher_key_impls!(SqliteStore, sqlx::Sqlite);
 
 impl SqliteStore {
     /// Opens (creating if missing) the database a `sqlite://PATH` URL names. Does not migrate.

@@ -285,6 +285,9 @@ pub struct Version {
     /// The publisher's appeal against a rejection, and when it was made.
     pub appeal: Option<String>,
     pub appealed_at: Option<Timestamp>,
+    /// The publisher's own minisign signature over the package bytes, and its key's id.
+    pub publisher_signature: Option<String>,
+    pub publisher_key_id: Option<String>,
     /// When the upload arrived.
     pub created_at: Timestamp,
 }
@@ -313,6 +316,9 @@ pub struct NewVersion {
     /// The state it starts in: `PendingChecks` for an upload; `Published` (signed) for versions
     /// that need no checks (demo data, tests, benchmarks).
     pub status: VersionStatus,
+    /// The publisher's own minisign signature, checked against its keys, and the key id (hex).
+    pub publisher_signature: Option<String>,
+    pub publisher_key_id: Option<String>,
 }
 
 /// Where a publish goes: a module that exists, or one to create in the same transaction.

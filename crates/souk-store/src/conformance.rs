@@ -9,6 +9,7 @@ use souk_core::{Email, Password, PasswordHash, Role, Scopes, Timestamp};
 pub use crate::conformance_catalog::*;
 pub use crate::conformance_discovery::*;
 pub use crate::conformance_moderation::*;
+pub use crate::conformance_publisher_keys::*;
 
 /// A fresh store for one test; `guard` keeps its temporary directory or database alive.
 pub struct TestStore {
@@ -28,7 +29,9 @@ macro_rules! conformance_tests {
             module_media, category_tree, search_change_log_follows_catalog_writes,
             index_docs_hold_only_listed_modules, views_activity_and_featured,
             signing_keys_are_published_once_each, moderation_states_findings_and_queue,
-            jobs_are_claimed_once_and_retried, publisher_verification_suspension_and_messages);
+            jobs_are_claimed_once_and_retried, publisher_verification_suspension_and_messages,
+            publisher_keys_register_list_and_revoke, publisher_key_ids_are_unique_across_publishers,
+            versions_keep_the_publisher_signature);
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {
         $(

@@ -57,6 +57,8 @@ pub(crate) fn new_version(version: &str, by: i64, deps: &[(&str, &str)]) -> NewV
         registry_signature: Some(format!("sig of {version}")),
         registry_key_id: Some("0123456789ABCDEF".into()),
         status: crate::VersionStatus::Published,
+        publisher_signature: None,
+        publisher_key_id: None,
     }
 }
 

@@ -13,15 +13,18 @@ pub mod conformance;
 mod conformance_catalog;
 mod conformance_discovery;
 mod conformance_moderation;
+mod conformance_publisher_keys;
 pub mod discovery;
 pub mod idempotency;
 pub mod migrate;
 pub mod moderation;
+pub mod publisher_keys;
 pub mod sessions;
 pub mod sql;
 pub mod sql_catalog;
 pub mod sql_discovery;
 pub mod sql_moderation;
+pub mod sql_publisher_keys;
 pub mod sql_trust;
 pub mod throttle;
 pub mod tokens;
@@ -41,6 +44,7 @@ pub use moderation::{
     Job, JobStore, ModerationStore, NewPublisherMessage, PublisherFilter, PublisherMessage,
     QueueEntry, StatusChange, StoredFinding,
 };
+pub use publisher_keys::{NewPublisherKey, PublisherKey, PublisherKeyStore};
 pub use sessions::{NewSession, Session, SessionStore};
 pub use throttle::ThrottleStore;
 pub use tokens::{ApiToken, NewApiToken, TokenStore};
@@ -97,6 +101,7 @@ pub trait Store:
     + TrustStore
     + ModerationStore
     + JobStore
+    + PublisherKeyStore
     + Send
     + Sync
     + 'static

@@ -34,6 +34,7 @@ macro_rules! sql_catalog_impls {
              v.status_reason AS v_status_reason, v.status_changed_at AS v_status_changed_at, \
              v.status_changed_by AS v_status_changed_by, v.checked_at AS v_checked_at, \
              v.published_at AS v_published_at, v.appeal AS v_appeal, v.appealed_at AS v_appealed_at, \
+             v.publisher_signature AS v_publisher_signature, v.publisher_key_id AS v_publisher_key_id, \
              v.created_at AS v_created_at";
         const SCREENSHOT_COLS: &str = "id, module_id, sha256, content_type, width, height, caption, created_at";
 
@@ -131,6 +132,8 @@ macro_rules! sql_catalog_impls {
                 published_at: opt_ts(row, "v_published_at")?,
                 appeal: get(row, "v_appeal")?,
                 appealed_at: opt_ts(row, "v_appealed_at")?,
+                publisher_signature: get(row, "v_publisher_signature")?,
+                publisher_key_id: get(row, "v_publisher_key_id")?,
                 created_at: ts(row, "v_created_at")?,
             })
         }
@@ -702,6 +705,15 @@ macro_rules! sql_catalog_impls {
                     StoreError::Conflict { .. } => StoreError::Conflict { field: "version".into() },
                     other => other,
                 })?;
+                if new.publisher_signature.is_some() {
+                    ::sqlx::query("UPDATE versions SET publisher_signature = $1, publisher_key_id = $2 WHERE id = $3")
+                        .bind(&new.publisher_signature)
+                        .bind(&new.publisher_key_id)
+                        .bind(version_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(map_err)?;
+                }
                 for (name, req) in &new.dependencies {
                     ::sqlx::query("INSERT INTO version_dependencies (version_id, name, req) VALUES ($1, $2, $3)")
                         .bind(version_id)

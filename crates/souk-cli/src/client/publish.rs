@@ -5,11 +5,18 @@
 //! so a broken package is refused here rather than after an upload, and its name gives the route
 //! (`POST /api/v1/modules/{name}/versions`). The SHA-256 of the bytes sent is compared with the
 //! one the marketplace answers, so a proxy that altered the upload cannot go unnoticed.
+//!
+//! An archive signed by its publisher (`souk sign`, or `minisign -S`) is sent with its signature:
+//! `--signature FILE`, or `PATH.minisig` when it exists beside the archive. It travels in the
+//! `Souk-Signature` header (the file in standard base64), and the marketplace refuses the upload
+//! unless it verifies with one of the publisher's registered keys. A folder is packed here, so no
+//! signature can cover its bytes: sign an archive instead.
 
 use super::api::{Registry, read_json};
 use super::config::RegistryArgs;
 use super::pack::pack_dir;
 use anyhow::{Context, anyhow, bail};
+use base64::Engine;
 use clap::Args;
 use futures_util::TryStreamExt;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
@@ -17,6 +24,7 @@ use reqwest::{Body, Method};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use souk_core::archive::{self, ArchiveFormat, Limits};
+use souk_core::signing::SignatureFile;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -25,6 +33,10 @@ pub struct PublishArgs {
     /// A module folder holding souk.toml, or a package archive (.zip or .tar.gz).
     #[arg(default_value = ".")]
     pub path: PathBuf,
+    /// The publisher's minisign signature of the archive [default: PATH.minisig, when it
+    /// exists].
+    #[arg(long, value_name = "FILE")]
+    pub signature: Option<PathBuf>,
     #[command(flatten)]
     pub registry: RegistryArgs,
 }
@@ -56,6 +68,8 @@ struct Published {
     size: u64,
     #[serde(default)]
     status: String,
+    #[serde(default)]
+    publisher_key_id: Option<String>,
 }
 
 pub async fn run(args: &PublishArgs) -> anyhow::Result<()> {
@@ -72,8 +86,13 @@ pub async fn run(args: &PublishArgs) -> anyhow::Result<()> {
             (name.clone(), version.clone())
         }
     };
+    let signature = signature_for(&package, args.signature.as_deref())?;
     let hasher = Arc::new(Mutex::new(Sha256::new()));
-    let request = api.request(Method::POST, &["modules", &name, "versions"]);
+    let mut request = api.request(Method::POST, &["modules", &name, "versions"]);
+    if let Some((path, key_id, header)) = &signature {
+        println!("sending the signature {} (key {key_id})", path.display());
+        request = request.header("Souk-Signature", header);
+    }
     let request = match package {
         Package::Packed { bytes, .. } => {
             hasher
@@ -125,10 +144,41 @@ pub async fn run(args: &PublishArgs) -> anyhow::Result<()> {
         "published {} {} (sha256 {}, {} bytes)",
         published.name, published.version, published.sha256, published.size
     );
+    if let Some(id) = &published.publisher_key_id {
+        println!("publisher signature: key {id}");
+    }
     if !published.status.is_empty() && published.status != "published" {
         println!("status: {} (not downloadable yet)", published.status);
     }
     Ok(())
+}
+
+/// The signature to send with `package`: its path, key id and `Souk-Signature` value. `given` is
+/// `--signature`; without it, `ARCHIVE.minisig` is sent when it exists.
+fn signature_for(
+    package: &Package,
+    given: Option<&Path>,
+) -> anyhow::Result<Option<(PathBuf, String, String)>> {
+    let path = match (package, given) {
+        (Package::Packed { .. }, Some(_)) => bail!(
+            "--signature goes with a package archive: a folder is packed as it is published,              so no signature covers its bytes; run `souk pack`, sign the archive (souk sign),              then publish the archive"
+        ),
+        (Package::Packed { .. }, None) => return Ok(None),
+        (Package::Archive { .. }, Some(path)) => path.to_owned(),
+        (Package::Archive { path, .. }, None) => {
+            let beside = super::sign::signature_path(path);
+            if !beside.is_file() {
+                return Ok(None);
+            }
+            beside
+        }
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let parsed = SignatureFile::parse(&text)
+        .map_err(|e| anyhow!("{} is not a minisign signature: {e}", path.display()))?;
+    let header = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+    Ok(Some((path, parsed.key_id().to_hex(), header)))
 }
 
 /// Packs a folder, or reads the manifest of an archive.

@@ -11,8 +11,12 @@
 //!    signed=RFC3339`, names this module, this version and these bytes. A genuine signature over
 //!    other bytes never passes check 2; this check keeps a signature whose comment vouches for
 //!    something else (another module or version) from passing.
-//! 4. `publisher signature`: the publisher's own signature. Publishers cannot sign yet, so this
-//!    says `none` and does not fail; [`publisher_signature`] is where their check goes.
+//! 4. `publisher signature`: the publisher's own signature (`souk sign`), when the package has
+//!    one: it verifies with one of the publisher's keys (`GET /api/v1/publishers/{slug}/keys`, or
+//!    the one given with `--publisher-key`). A key the publisher has revoked still vouches for a
+//!    version published before the revocation (the registry checked the signature then), and for
+//!    nothing else. A package without a publisher signature says `none`, which passes: signing
+//!    is the publisher's choice. See [`publisher_signature`].
 //!
 //! Every check is run and printed even after one fails, so that a person sees everything that
 //! is wrong at once. A check that cannot be made (no signature published, no record and no
@@ -21,7 +25,15 @@
 //! refusal.
 //!
 //! Offline: a FILE with its signature (`FILE.minisig` or `--signature`) and a key
-//! (`--public-key`/`--public-key-file`) is checked without any request.
+//! (`--public-key`/`--public-key-file`) is checked without any request; so is its publisher
+//! signature, with `--publisher-signature` (or `FILE.publisher.minisig`) and `--publisher-key`.
+//!
+//! Which signature is whose: `souk sign` writes the publisher's signature as `FILE.minisig`, the
+//! name the registry's signature has when saved beside a download. A `FILE.minisig` is therefore
+//! taken for the registry's when its key is one of the registry's keys or its trusted comment is
+//! a registry comment (`souk module=...`), or it is not a signature at all (so that the check
+//! says so); otherwise for the publisher's. Either way it only decides which check the file
+//! faces: it can make a check fail, never pass one it should not.
 
 use super::api::{Registry, cause};
 use super::config::RegistryArgs;
@@ -31,6 +43,7 @@ use clap::Args;
 use reqwest::Method;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use souk_core::Timestamp;
 use souk_core::signing::{self, PublicKey, SignatureError, VerifiedSignature};
 use std::path::{Path, PathBuf};
 
@@ -48,6 +61,14 @@ pub struct VerifyArgs {
     /// The registry's public key, as a minisign `.pub` file; no key is fetched.
     #[arg(long, value_name = "PATH")]
     pub public_key_file: Option<PathBuf>,
+    /// The publisher's signature of FILE [default: FILE.publisher.minisig, or a FILE.minisig
+    /// that is not the registry's, else the one the registry has].
+    #[arg(long, value_name = "SIG")]
+    pub publisher_signature: Option<PathBuf>,
+    /// The publisher's public key, a minisign `.pub` file (or its key line); the publisher's
+    /// keys are then not fetched.
+    #[arg(long, value_name = "FILE")]
+    pub publisher_key: Option<String>,
     #[command(flatten)]
     pub registry: RegistryArgs,
 }
@@ -97,6 +118,33 @@ struct VersionMeta {
     sha256: String,
     size: u64,
     signature_url: Option<String>,
+    #[serde(default)]
+    publisher_signature_url: Option<String>,
+    #[serde(default)]
+    published_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ModuleMeta {
+    publisher: PublisherRef,
+}
+
+#[derive(Deserialize)]
+struct PublisherRef {
+    slug: String,
+}
+
+#[derive(Deserialize)]
+struct PublisherKeyList {
+    keys: Vec<PublisherKeyEntry>,
+}
+
+#[derive(Deserialize)]
+struct PublisherKeyEntry {
+    id: String,
+    name: String,
+    minisign_public_key: String,
+    revoked_at: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -136,6 +184,47 @@ pub struct Evidence {
     /// The signature file's text, or why there is none.
     pub signature: Result<String, String>,
     pub keys: Keys,
+    pub publisher: PublisherEvidence,
+}
+
+/// The publisher's side of the evidence.
+pub struct PublisherEvidence {
+    /// The publisher's signature file: `None` when the package has none (allowed), `Some(Err)`
+    /// when one should be checked but could not be had.
+    pub signature: Option<Result<String, String>>,
+    /// The publisher's keys, or why they could not be had (only asked for with a signature).
+    pub keys: Result<PublisherKeys, String>,
+}
+
+impl PublisherEvidence {
+    fn unsigned() -> Self {
+        PublisherEvidence {
+            signature: None,
+            keys: Err("no publisher signature".to_owned()),
+        }
+    }
+}
+
+/// A publisher's keys and what verification needs to know about them.
+pub struct PublisherKeys {
+    pub keys: Vec<PublisherKey>,
+    pub source: PublisherKeySource,
+    /// When the version was published, by the registry's record: a key revoked after it still
+    /// vouches for it. Unknown offline, where only keys not revoked count.
+    pub published_at: Option<Timestamp>,
+}
+
+pub struct PublisherKey {
+    pub key: PublicKey,
+    pub name: Option<String>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+pub enum PublisherKeySource {
+    /// `GET /api/v1/publishers/{slug}/keys` (the slug and the URL).
+    Registry { publisher: String, url: String },
+    /// `--publisher-key`.
+    Given,
 }
 
 /// How a check ended.
@@ -145,7 +234,7 @@ pub enum Outcome {
     Failed(String),
     /// Could not be made; counts as a failure.
     NotChecked(String),
-    /// There is nothing to check, and that is allowed (the publisher's signature, for now).
+    /// There is nothing to check, and that is allowed (a package without a publisher signature).
     None,
 }
 
@@ -214,7 +303,14 @@ async fn published(
              registry's signature"
         );
     }
+    if args.publisher_signature.is_some() {
+        bail!(
+            "--publisher-signature goes with a package FILE; {name}@{version} is checked with \
+             the publisher signature the registry has"
+        );
+    }
     let given = given_keys(args)?;
+    let given_publisher = given_publisher_key(args)?;
     let api = Registry::from_args(&args.registry)?;
     let version = version.to_string();
     let (meta, signature) = registry_record(&api, name, &version).await?;
@@ -223,6 +319,23 @@ async fn published(
         Some(keys) => keys,
         None => registry_keys(&api).await?,
     };
+    let publisher_signature = match registry_publisher_signature(&api, name, &meta).await? {
+        Some(text) => Some(Ok(text)),
+        None if given_publisher.is_some() => Some(Err(format!(
+            "--publisher-key was given, but the registry has no publisher signature for {name} \
+             {version} (publisher_signature_url is null)"
+        ))),
+        None => None,
+    };
+    let publisher = publisher_evidence(
+        publisher_signature,
+        given_publisher,
+        Some(&api),
+        &args.registry,
+        Ok(name),
+        Some(&meta),
+    )
+    .await?;
     // The version as the registry writes it; semver equality ignores nothing that matters.
     let identity = semver::Version::parse(&meta.version)
         .map(|v| (name.to_owned(), v))
@@ -233,30 +346,58 @@ async fn published(
         record: Some((meta.sha256.to_ascii_lowercase(), meta.size)),
         signature,
         keys,
+        publisher,
     })
 }
 
-/// A package file: its signature beside it (or given), else the registry's.
+/// A package file: its signature beside it (or given), else the registry's; and the
+/// publisher's, given, beside it, or the registry's.
 async fn file(path: &Path, args: &VerifyArgs) -> anyhow::Result<Evidence> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let identity = identity_of(&bytes);
-    let given = given_keys(args)?;
-    let beside = {
+    let mut keys = given_keys(args)?;
+    let given_publisher = given_publisher_key(args)?;
+    let read = |p: &Path| {
+        std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))
+    };
+    let with_suffix = |suffix: &str| {
         let mut name = path.as_os_str().to_owned();
-        name.push(".minisig");
+        name.push(suffix);
         PathBuf::from(name)
     };
-    let local = match &args.signature {
-        Some(sig) => Some(sig.clone()),
-        None => beside.is_file().then_some(beside.clone()),
+    let beside = with_suffix(".minisig");
+    let beside_publisher = with_suffix(".publisher.minisig");
+
+    let mut local = args.signature.as_deref().map(read).transpose()?;
+    let mut local_publisher = match &args.publisher_signature {
+        Some(p) => Some(read(p)?),
+        None if beside_publisher.is_file() => Some(read(&beside_publisher)?),
+        None => None,
     };
-    let mut api = None;
-    let (signature, record) = match local {
-        Some(sig) => {
-            let text = std::fs::read_to_string(&sig)
-                .with_context(|| format!("cannot read {}", sig.display()))?;
-            (Ok(text), None)
+    // `FILE.minisig`, unless it is a file already named: the registry's or the publisher's?
+    let named = |p: &Option<PathBuf>| p.as_deref() == Some(beside.as_path());
+    if beside.is_file()
+        && !named(&args.signature)
+        && !named(&args.publisher_signature)
+        && (local.is_none() || local_publisher.is_none())
+    {
+        let text = read(&beside)?;
+        let registry_keys_now = match keys.take() {
+            Some(k) => k,
+            None => registry_keys(&Registry::from_args(&args.registry)?).await?,
+        };
+        let is_registry = is_registry_signature(&text, &registry_keys_now.keys);
+        keys = Some(registry_keys_now);
+        if is_registry && local.is_none() {
+            local = Some(text);
+        } else if !is_registry && local_publisher.is_none() {
+            local_publisher = Some(text);
         }
+    }
+
+    let mut api = None;
+    let (signature, record, meta) = match local {
+        Some(text) => (Ok(text), None, None),
         None => {
             let (name, version) = identity.as_ref().map_err(|why| {
                 anyhow!(
@@ -277,29 +418,227 @@ async fn file(path: &Path, args: &VerifyArgs) -> anyhow::Result<Evidence> {
                     )
                 })?;
             api = Some(registry);
-            (
-                signature,
-                Some((meta.sha256.to_ascii_lowercase(), meta.size)),
-            )
+            let record = Some((meta.sha256.to_ascii_lowercase(), meta.size));
+            (signature, record, Some(meta))
         }
     };
-    let keys = match given {
+    let keys = match keys {
         Some(keys) => keys,
         None => {
-            let api = match api {
-                Some(api) => api,
-                None => Registry::from_args(&args.registry)?,
-            };
-            registry_keys(&api).await?
+            if api.is_none() {
+                api = Some(Registry::from_args(&args.registry)?);
+            }
+            registry_keys(api.as_ref().expect("set above")).await?
         }
     };
+
+    let publisher_signature = match local_publisher {
+        Some(text) => Some(Ok(text)),
+        None => {
+            let from_registry = match (&meta, &api, &identity) {
+                (Some(meta), Some(api), Ok((name, _))) => {
+                    registry_publisher_signature(api, name, meta).await?
+                }
+                _ => None,
+            };
+            match from_registry {
+                Some(text) => Some(Ok(text)),
+                None if given_publisher.is_some() => Some(Err(format!(
+                    "--publisher-key was given, but there is no publisher signature: none given \
+                     with --publisher-signature, none beside the package ({} or a {} that is \
+                     not the registry's){}",
+                    beside_publisher.display(),
+                    beside.display(),
+                    if meta.is_some() {
+                        ", and the registry has none"
+                    } else {
+                        ""
+                    }
+                ))),
+                None => None,
+            }
+        }
+    };
+    let publisher = publisher_evidence(
+        publisher_signature,
+        given_publisher,
+        api.as_ref(),
+        &args.registry,
+        identity
+            .as_ref()
+            .map(|(n, _)| n.as_str())
+            .map_err(|e| e.as_str()),
+        meta.as_ref(),
+    )
+    .await?;
     Ok(Evidence {
         bytes,
         identity,
         record,
         signature,
         keys,
+        publisher,
     })
+}
+
+/// Whether a signature file found beside a package is the registry's rather than the
+/// publisher's (see the module's documentation).
+fn is_registry_signature(text: &str, registry_keys: &[PublicKey]) -> bool {
+    match signing::SignatureFile::parse(text) {
+        Err(_) => true,
+        Ok(file) => {
+            registry_keys.iter().any(|k| k.id() == file.key_id())
+                || RegistryComment::parse(file.trusted_comment()).is_some()
+        }
+    }
+}
+
+/// The publisher signature the registry has for a version, if any.
+async fn registry_publisher_signature(
+    api: &Registry,
+    name: &str,
+    meta: &VersionMeta,
+) -> anyhow::Result<Option<String>> {
+    if meta.publisher_signature_url.is_none() {
+        return Ok(None);
+    }
+    let what = format!("the publisher signature of {name} {}", meta.version);
+    let response = api
+        .send(
+            api.request(
+                Method::GET,
+                &[
+                    "modules",
+                    name,
+                    "versions",
+                    &meta.version,
+                    "publisher-signature",
+                ],
+            ),
+            &what,
+        )
+        .await?;
+    let text = response
+        .text()
+        .await
+        .map_err(|e| anyhow!("{what} broke off: {}", cause(&e)))?;
+    Ok(Some(text))
+}
+
+/// The publisher's evidence: with a signature, the keys to check it with, given or the
+/// registry's list for the module's publisher (asked of `api`, else of the registry the
+/// arguments name, only then).
+async fn publisher_evidence(
+    signature: Option<Result<String, String>>,
+    given: Option<PublicKey>,
+    api: Option<&Registry>,
+    registry_args: &RegistryArgs,
+    module: Result<&str, &str>,
+    meta: Option<&VersionMeta>,
+) -> anyhow::Result<PublisherEvidence> {
+    if !matches!(signature, Some(Ok(_))) {
+        return Ok(PublisherEvidence {
+            signature,
+            ..PublisherEvidence::unsigned()
+        });
+    }
+    let published_at = meta
+        .and_then(|m| m.published_at.as_deref())
+        .and_then(Timestamp::parse_rfc3339);
+    let keys = match (given, module) {
+        (Some(key), _) => Ok(PublisherKeys {
+            keys: vec![PublisherKey {
+                key,
+                name: None,
+                revoked_at: None,
+            }],
+            source: PublisherKeySource::Given,
+            published_at,
+        }),
+        (None, Err(why)) => Err(format!(
+            "cannot tell whose keys to check it with: {why}; pass --publisher-key"
+        )),
+        (None, Ok(module)) => match api {
+            Some(api) => Ok(publisher_keys(api, module, published_at).await?),
+            None => {
+                let api = Registry::from_args(registry_args)?;
+                Ok(publisher_keys(&api, module, published_at).await?)
+            }
+        },
+    };
+    Ok(PublisherEvidence { signature, keys })
+}
+
+/// The keys of the publisher that owns `module`, as the registry lists them.
+async fn publisher_keys(
+    api: &Registry,
+    module: &str,
+    published_at: Option<Timestamp>,
+) -> anyhow::Result<PublisherKeys> {
+    let m: ModuleMeta = api
+        .json(
+            api.request(Method::GET, &["modules", module]),
+            &format!("module {module}"),
+        )
+        .await?;
+    let slug = m.publisher.slug;
+    let url = api.url(&["publishers", &slug, "keys"]);
+    let list: PublisherKeyList = api
+        .json(
+            api.request_to(Method::GET, url.clone()),
+            &format!("the keys of publisher {slug}"),
+        )
+        .await?;
+    let keys = list
+        .keys
+        .into_iter()
+        .map(|k| {
+            let key = PublicKey::from_minisign_line(&k.minisign_public_key).map_err(|e| {
+                anyhow!(
+                    "{slug}'s key {} is not a minisign public key: {}",
+                    k.id,
+                    e.message
+                )
+            })?;
+            Ok(PublisherKey {
+                key,
+                name: Some(k.name),
+                revoked_at: k.revoked_at.as_deref().and_then(Timestamp::parse_rfc3339),
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(PublisherKeys {
+        keys,
+        source: PublisherKeySource::Registry {
+            publisher: slug,
+            url: url.to_string(),
+        },
+        published_at,
+    })
+}
+
+/// The key of `--publisher-key`: a `.pub` file, or a key line.
+fn given_publisher_key(args: &VerifyArgs) -> anyhow::Result<Option<PublicKey>> {
+    let Some(raw) = &args.publisher_key else {
+        return Ok(None);
+    };
+    let path = Path::new(raw);
+    let key = if path.is_file() {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        PublicKey::parse(&text).map_err(|e| {
+            anyhow!(
+                "{} is not a minisign public key: {}",
+                path.display(),
+                e.message
+            )
+        })?
+    } else {
+        PublicKey::parse(raw).map_err(|_| {
+            anyhow!("--publisher-key: there is no file {raw}, and it is not a minisign key line")
+        })?
+    };
+    Ok(Some(key))
 }
 
 /// The module and version a package's `souk.toml` names.
@@ -615,13 +954,83 @@ fn signature_failure(err: &SignatureError, keys: &Keys) -> String {
     }
 }
 
-/// The publisher's own signature of the package. Publishers cannot register keys or sign yet
-/// (`souk sign` arrives with publisher keys), so there is never one and this answers
-/// [`Outcome::None`], which does not fail verification. When they can, this fetches the
-/// version's publisher signature (or reads one beside the FILE) and checks it against the
-/// publisher's registered keys: [`Outcome::Ok`] naming the key, [`Outcome::Failed`] otherwise.
-fn publisher_signature(_evidence: &Evidence) -> Outcome {
-    Outcome::None
+/// The publisher's own signature of the package, when it has one: it must verify with one of
+/// the publisher's keys that vouch for this version (not revoked, or revoked after the version
+/// was published). No signature is [`Outcome::None`], which passes.
+fn publisher_signature(e: &Evidence) -> Outcome {
+    let text = match &e.publisher.signature {
+        None => return Outcome::None,
+        Some(Err(why)) => return Outcome::NotChecked(why.clone()),
+        Some(Ok(text)) => text,
+    };
+    let keys = match &e.publisher.keys {
+        Ok(keys) => keys,
+        Err(why) => return Outcome::NotChecked(why.clone()),
+    };
+    let vouches = |k: &PublisherKey| match k.revoked_at {
+        None => true,
+        Some(revoked) => keys.published_at.is_some_and(|p| p < revoked),
+    };
+    let usable: Vec<PublicKey> = keys
+        .keys
+        .iter()
+        .filter(|k| vouches(k))
+        .map(|k| k.key.clone())
+        .collect();
+    let whose = match &keys.source {
+        PublisherKeySource::Registry { publisher, .. } => format!(" of {publisher}"),
+        PublisherKeySource::Given => ", given".to_owned(),
+    };
+    match signing::verify(&usable[..], text, &e.bytes) {
+        Ok(v) => {
+            let known = keys.keys.iter().find(|k| k.key.id() == v.key_id);
+            let name = known
+                .and_then(|k| k.name.as_ref())
+                .map(|n| format!(" \"{n}\""))
+                .unwrap_or_default();
+            let revoked = known
+                .and_then(|k| k.revoked_at)
+                .map(|t| {
+                    format!(
+                        "; revoked {}, after this version was published",
+                        t.to_rfc3339()
+                    )
+                })
+                .unwrap_or_default();
+            Outcome::Ok(format!("key {}{name}{whose}{revoked}", v.key_id))
+        }
+        Err(err @ SignatureError::UnknownKey(id)) => {
+            let revoked = keys
+                .keys
+                .iter()
+                .find(|k| k.key.id() == id)
+                .and_then(|k| k.revoked_at);
+            let why = match (revoked, &keys.source) {
+                (Some(at), PublisherKeySource::Registry { publisher, .. }) => format!(
+                    "made by key {id}, which {publisher} revoked at {}{}",
+                    at.to_rfc3339(),
+                    if keys.published_at.is_some() {
+                        ", before this version was published"
+                    } else {
+                        ""
+                    }
+                ),
+                (_, PublisherKeySource::Registry { publisher, url }) => {
+                    format!("made by key {id}, which is not one of {publisher}'s keys ({url})")
+                }
+                (_, PublisherKeySource::Given) => {
+                    let given: Vec<String> =
+                        keys.keys.iter().map(|k| k.key.id().to_string()).collect();
+                    format!(
+                        "made by key {id}, not by the publisher key given ({})",
+                        given.join(", ")
+                    )
+                }
+            };
+            Outcome::Failed(format!("{why} [{}]", err.code()))
+        }
+        Err(err) => Outcome::Failed(format!("{err} [{}]", err.code())),
+    }
 }
 
 #[cfg(test)]
@@ -644,6 +1053,7 @@ mod tests {
                 keys: vec![key().public_key()],
                 source: KeySource::Registry("http://x/api/v1/keys".into()),
             },
+            publisher: PublisherEvidence::unsigned(),
         }
     }
 
@@ -746,6 +1156,157 @@ mod tests {
             checks[2].line().contains("is not a Souk registry comment"),
             "{checks:?}"
         );
+    }
+
+    fn publisher_key() -> SigningKey {
+        SigningKey::from_seed(KeyId::from_bytes(*b"publishr"), [5; 32])
+    }
+
+    /// Evidence with a good registry signature and `publisher` as the publisher's side.
+    fn with_publisher(publisher: PublisherEvidence) -> Evidence {
+        let sig = sign(&key(), BYTES, &comment_for(BYTES, "economy", "1.0.0")).unwrap();
+        Evidence {
+            publisher,
+            ..evidence(BYTES, Ok(sig), true)
+        }
+    }
+
+    fn acme_keys(revoked_at: Option<i64>, published_at: Option<i64>) -> PublisherKeys {
+        PublisherKeys {
+            keys: vec![PublisherKey {
+                key: publisher_key().public_key(),
+                name: Some("laptop".into()),
+                revoked_at: revoked_at.map(Timestamp::from_millis),
+            }],
+            source: PublisherKeySource::Registry {
+                publisher: "acme".into(),
+                url: "http://x/api/v1/publishers/acme/keys".into(),
+            },
+            published_at: published_at.map(Timestamp::from_millis),
+        }
+    }
+
+    fn signed_by(key: &SigningKey, data: &[u8], keys: PublisherKeys) -> Evidence {
+        with_publisher(PublisherEvidence {
+            signature: Some(Ok(sign(key, data, "timestamp:1\tfile:x").unwrap())),
+            keys: Ok(keys),
+        })
+    }
+
+    #[test]
+    fn the_publisher_signature_is_checked_with_the_publishers_keys() {
+        let id = publisher_key().id();
+        let checks = checks(&signed_by(&publisher_key(), BYTES, acme_keys(None, None)));
+        assert!(checks.iter().all(Check::passed), "{checks:?}");
+        assert_eq!(
+            checks[3].line(),
+            format!("publisher signature ok (key {id} \"laptop\" of acme)")
+        );
+        // Other bytes, or a key acme does not have.
+        let c = super::checks(&signed_by(
+            &publisher_key(),
+            b"other",
+            acme_keys(None, None),
+        ));
+        assert_eq!(
+            c[3].line(),
+            "publisher signature FAILED: the signature does not match the file [bad_signature]"
+        );
+        let stranger = SigningKey::generate();
+        let c = super::checks(&signed_by(&stranger, BYTES, acme_keys(None, None)));
+        assert_eq!(
+            c[3].line(),
+            format!(
+                "publisher signature FAILED: made by key {}, which is not one of acme's keys \
+                 (http://x/api/v1/publishers/acme/keys) [unknown_signing_key]",
+                stranger.id()
+            )
+        );
+        // A key given on the command line.
+        let mut given = acme_keys(None, None);
+        given.source = PublisherKeySource::Given;
+        given.keys[0].name = None;
+        let c = super::checks(&signed_by(&stranger, BYTES, given));
+        assert!(
+            c[3].line()
+                .contains(&format!("not by the publisher key given ({id})")),
+            "{c:?}"
+        );
+    }
+
+    #[test]
+    fn a_revoked_key_vouches_only_for_what_was_published_before() {
+        let id = publisher_key().id();
+        // Revoked after the version was published: still good, and said.
+        let c = checks(&signed_by(
+            &publisher_key(),
+            BYTES,
+            acme_keys(Some(2_000), Some(1_000)),
+        ));
+        assert!(c[3].passed(), "{c:?}");
+        assert!(
+            c[3].line()
+                .ends_with("; revoked 1970-01-01T00:00:02Z, after this version was published)"),
+            "{c:?}"
+        );
+        // Revoked before it, or with no record of when it was published: fails.
+        let c = checks(&signed_by(
+            &publisher_key(),
+            BYTES,
+            acme_keys(Some(1_000), Some(2_000)),
+        ));
+        assert_eq!(
+            c[3].line(),
+            format!(
+                "publisher signature FAILED: made by key {id}, which acme revoked at \
+                 1970-01-01T00:00:01Z, before this version was published [unknown_signing_key]"
+            )
+        );
+        let c = checks(&signed_by(
+            &publisher_key(),
+            BYTES,
+            acme_keys(Some(1_000), None),
+        ));
+        assert!(!c[3].passed(), "{c:?}");
+        assert!(c[3].line().contains("which acme revoked at"), "{c:?}");
+    }
+
+    #[test]
+    fn a_missing_publisher_signature_passes_unless_one_was_expected() {
+        let c = checks(&with_publisher(PublisherEvidence::unsigned()));
+        assert_eq!(c[3].line(), "publisher signature: none");
+        assert!(c[3].passed());
+        let c = checks(&with_publisher(PublisherEvidence {
+            signature: Some(Err("--publisher-key was given, but ...".into())),
+            keys: Err("x".into()),
+        }));
+        assert!(!c[3].passed());
+        assert_eq!(
+            c[3].line(),
+            "publisher signature not checked: --publisher-key was given, but ..."
+        );
+        let c = checks(&with_publisher(PublisherEvidence {
+            signature: Some(Ok(sign(&publisher_key(), BYTES, "c").unwrap())),
+            keys: Err("cannot tell whose keys".into()),
+        }));
+        assert!(!c[3].passed());
+    }
+
+    #[test]
+    fn signatures_beside_a_file_are_told_apart() {
+        let registry = vec![key().public_key()];
+        let by_registry = sign(&key(), BYTES, "anything").unwrap();
+        assert!(is_registry_signature(&by_registry, &registry));
+        let registry_comment = sign(
+            &SigningKey::generate(),
+            BYTES,
+            &comment_for(BYTES, "economy", "1.0.0"),
+        )
+        .unwrap();
+        assert!(is_registry_signature(&registry_comment, &registry));
+        assert!(is_registry_signature("garbage", &registry));
+        let by_publisher = sign(&publisher_key(), BYTES, "timestamp:1\tfile:x").unwrap();
+        assert!(!is_registry_signature(&by_publisher, &registry));
     }
 
     #[test]

@@ -237,6 +237,12 @@ pub struct VersionView {
     pub signature_url: Option<String>,
     /// The id (hex) of the registry key that signed, one of `GET /api/v1/keys`.
     pub registry_key_id: Option<String>,
+    /// The publisher's own minisign signature of the package, checked at upload; absent when
+    /// the version was published unsigned.
+    pub publisher_signature_url: Option<String>,
+    /// The id (hex) of the publisher key that signed, one of
+    /// `GET /api/v1/publishers/{slug}/keys`.
+    pub publisher_key_id: Option<String>,
 }
 
 impl VersionView {
@@ -274,6 +280,13 @@ impl VersionView {
                 .as_ref()
                 .map(|_| format!("/api/v1/modules/{module}/versions/{}/signature", v.version)),
             registry_key_id: v.registry_key_id.clone(),
+            publisher_signature_url: v.publisher_signature.as_ref().map(|_| {
+                format!(
+                    "/api/v1/modules/{module}/versions/{}/publisher-signature",
+                    v.version
+                )
+            }),
+            publisher_key_id: v.publisher_key_id.clone(),
         }
     }
 }

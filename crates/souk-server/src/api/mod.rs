@@ -7,6 +7,7 @@ pub mod discovery;
 pub mod keys;
 pub mod moderation;
 pub mod modules;
+pub mod publisher_keys;
 pub mod publishers;
 pub mod system;
 pub mod tokens;
@@ -72,6 +73,8 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(publishers::mine))
         .routes(routes!(publishers::members, publishers::add_member))
         .routes(routes!(publishers::set_role, publishers::remove_member))
+        .routes(routes!(publisher_keys::list, publisher_keys::register))
+        .routes(routes!(publisher_keys::revoke))
         .routes(routes!(modules::list, modules::create))
         .routes(routes!(modules::get, modules::update))
         .routes(routes!(modules::archive))
@@ -88,6 +91,7 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(versions::unyank))
         .routes(routes!(versions::download))
         .routes(routes!(versions::signature))
+        .routes(routes!(versions::publisher_signature))
         .routes(routes!(keys::list))
         .routes(routes!(moderation::queue))
         .routes(routes!(moderation::review))

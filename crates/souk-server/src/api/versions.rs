@@ -5,6 +5,7 @@ use crate::AppState;
 use crate::blob::{BlobKind, StageError};
 use crate::error::{AppError, AppResult, ErrorEnvelope};
 use crate::extract::{ApiJson, ApiUser, MaybeApiUser};
+use crate::services::publisher_signing::{SIGNATURE_HEADER, decode_header};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -50,15 +51,20 @@ pub fn stage_error(e: StageError) -> AppError {
 /// its root). The first upload of a name creates the module under the manifest's publisher. The
 /// answer comes at once with status `pending_checks`: the automated checks run in the background
 /// and move the version to `published` or `pending_review` (see `GET .../checks`).
+/// `Souk-Signature`, when sent, is the publisher's minisign signature of the body (the
+/// `.minisig` file in standard base64); it must verify with one of the publisher's current keys.
 #[utoipa::path(post, path = "/api/v1/modules/{name}/versions", tag = "versions", security(("bearer" = [])),
-    params(("name" = String, Path)),
+    params(("name" = String, Path),
+        ("Souk-Signature" = Option<String>, Header, description = "The publisher's minisign signature of the package, base64 (standard) of the .minisig file")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The package archive"),
     responses(
         (status = 201, body = VersionDetailView),
         (status = 403, description = "Not a member of the publisher, or the publisher is suspended", body = ErrorEnvelope),
         (status = 409, description = "Version already published, or name taken", body = ErrorEnvelope),
         (status = 413, description = "Larger than packages.max_upload_bytes", body = ErrorEnvelope),
-        (status = 422, description = "Not an archive, unsafe entry, bad manifest, unknown dependency", body = ErrorEnvelope),
+        (status = 422, description = "Not an archive, unsafe entry, bad manifest, unknown dependency; \
+            a signature that is not one (invalid_signature), by a key that is not one of the publisher's \
+            current keys (unknown_signing_key), or that does not verify (bad_signature)", body = ErrorEnvelope),
     ))]
 pub async fn publish(
     State(state): State<AppState>,
@@ -76,6 +82,10 @@ pub async fn publish(
     if declared.is_some_and(|n| n > limit) {
         return Err(AppError::PayloadTooLarge);
     }
+    let signature = headers
+        .get(SIGNATURE_HEADER)
+        .map(|v| decode_header(v.as_bytes()))
+        .transpose()?;
     let staged = state
         .catalog
         .blobs()
@@ -89,7 +99,7 @@ pub async fn publish(
     }
     let (module, version) = state
         .catalog
-        .publish(&p.user, &name, staged, &state.config.packages)
+        .publish(&p.user, &name, staged, &state.config.packages, signature)
         .await?;
     // This node's check worker starts on it at once; the answer says `pending_checks`.
     state.moderation.wake();
@@ -179,6 +189,52 @@ pub async fn signature(
     let sig = v.registry_signature.ok_or(AppError::NotFound)?;
     let file = format!(
         "attachment; filename=\"{}-{}.{}.minisig\"",
+        access.module.name, v.version, v.format
+    );
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&file).map_err(AppError::internal)?,
+            ),
+        ],
+        sig,
+    )
+        .into_response())
+}
+
+/// The publisher's own signature of the package, in minisign's format, as it was uploaded and
+/// checked: verify it with the key `publisher_key_id` names among
+/// `GET /api/v1/publishers/{slug}/keys`, or with `souk verify`.
+#[utoipa::path(get, path = "/api/v1/modules/{name}/versions/{version}/publisher-signature", tag = "versions",
+    params(("name" = String, Path), ("version" = String, Path)),
+    responses(
+        (status = 200, description = "The minisign signature file", content_type = "text/plain"),
+        (status = 404, description = "No such version (not_found), or it was published without a publisher signature (no_publisher_signature)", body = ErrorEnvelope),
+    ))]
+pub async fn publisher_signature(
+    State(state): State<AppState>,
+    MaybeApiUser(viewer): MaybeApiUser,
+    Path((name, version)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let access = state
+        .catalog
+        .module(viewer.as_ref().map(|p| &p.user), &name)
+        .await?;
+    let v = state.catalog.version(&access, &version).await?;
+    let sig = v.publisher_signature.ok_or_else(|| AppError::Missing {
+        code: "no_publisher_signature",
+        message: format!(
+            "{} {} was published without a publisher signature",
+            access.module.name, v.version
+        ),
+    })?;
+    let file = format!(
+        "attachment; filename=\"{}-{}.{}.publisher.minisig\"",
         access.module.name, v.version, v.format
     );
     Ok((

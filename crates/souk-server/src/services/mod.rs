@@ -8,4 +8,6 @@ pub mod discovery;
 pub mod idempotency;
 pub mod moderation;
 pub mod publish;
+pub mod publisher_keys;
+pub mod publisher_signing;
 pub mod views;

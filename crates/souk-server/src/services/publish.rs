@@ -17,13 +17,15 @@ use souk_store::{
 
 impl Catalog {
     /// Publishes the staged upload as a version of `target_name`. The first publish of a name
-    /// creates the module under the manifest's publisher.
+    /// creates the module under the manifest's publisher. `publisher_signature`, a minisign
+    /// signature file, must verify with one of the publisher's keys (see `publisher_signing`).
     pub async fn publish(
         &self,
         user: &User,
         target_name: &str,
         staged: Staged,
         limits: &PackageLimits,
+        publisher_signature: Option<String>,
     ) -> AppResult<(Module, Version)> {
         let inspection = inspect(&staged, limits).await?;
         let manifest = &inspection.manifest;
@@ -76,6 +78,9 @@ impl Catalog {
             }
         }
 
+        let signed = self
+            .check_publisher_signature(&target, &staged, publisher_signature)
+            .await?;
         let wrote = self
             .blobs
             .store(BlobKind::Package, &staged)
@@ -83,7 +88,8 @@ impl Catalog {
             .map_err(AppError::internal)?;
         // The version starts in `pending_checks`; the store queues its checks in the same
         // transaction, and the registry signs it only once it is published.
-        let new = new_version(user, &staged, &inspection);
+        let mut new = new_version(user, &staged, &inspection);
+        signed.apply(&mut new);
         match self
             .store
             .publish_version(&target, &new, Timestamp::now())
@@ -305,6 +311,8 @@ fn new_version(user: &User, staged: &Staged, inspection: &Inspection) -> NewVers
         registry_signature: None,
         registry_key_id: None,
         status: VersionStatus::PendingChecks,
+        publisher_signature: None,
+        publisher_key_id: None,
     }
 }
 

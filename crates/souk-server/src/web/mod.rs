@@ -86,6 +86,11 @@ pub fn router(config: &crate::Config) -> Router<AppState> {
             "/portal/publishers/{slug}/members/{user_id}/remove",
             post(portal::remove_member),
         )
+        .route("/portal/publishers/{slug}/keys", post(portal::add_key))
+        .route(
+            "/portal/publishers/{slug}/keys/{id}/revoke",
+            post(portal::revoke_key),
+        )
         .route(
             "/portal/publishers/{slug}/modules",
             post(portal::create_module),

@@ -167,6 +167,18 @@ struct PublisherPage {
     visibilities: Vec<Choice>,
     cards: Vec<ModuleCard>,
     next_url: Option<String>,
+    keys: Vec<KeyRow>,
+}
+
+/// A row of the signing keys table.
+pub struct KeyRow {
+    pub id: String,
+    pub name: String,
+    pub public_key: String,
+    pub added: String,
+    /// Who added it, while they are still a member.
+    pub added_by: Option<String>,
+    pub revoked: Option<String>,
 }
 
 pub async fn publisher(
@@ -178,6 +190,21 @@ pub async fn publisher(
     let user = ctx.require_user()?;
     let (p, role) = state.catalog.membership(&user.user, &slug).await?;
     let (_, members) = state.catalog.members(&user.user, &p.slug).await?;
+    let (_, keys) = state.catalog.publisher_keys(&p.slug).await?;
+    let keys = keys
+        .into_iter()
+        .map(|k| KeyRow {
+            added_by: members
+                .iter()
+                .find(|m| Some(m.user_id) == k.created_by)
+                .map(|m| m.display_name.clone()),
+            id: k.id,
+            name: k.name,
+            public_key: k.public_key,
+            added: date(k.created_at),
+            revoked: k.revoked_at.map(date),
+        })
+        .collect();
     let listing = state
         .catalog
         .browse(viewer(&ctx), &q.browse(Some(&p.slug)))
@@ -203,6 +230,56 @@ pub async fn publisher(
         next_url: q.next_url(&publisher_url(&p.slug), &listing),
         cards: listing.modules.iter().map(ModuleCard::from).collect(),
         p: PublisherView::from(&p),
+        keys,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct AddKeyForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    public_key: String,
+    #[serde(default)]
+    name: String,
+}
+
+pub async fn add_key(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    Path(slug): Path<String>,
+    Form(form): Form<AddKeyForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&form.csrf_token)?;
+    let user = ctx.require_user()?;
+    let (p, _) = state.catalog.membership(&user.user, &slug).await?;
+    let result = state
+        .catalog
+        .register_publisher_key(&user.user, &p.slug, &form.public_key, Some(&form.name))
+        .await;
+    back(&ctx, &publisher_url(&p.slug), result, |k| {
+        format!("Key {} added: uploads may now be signed with it.", k.id)
+    })
+}
+
+pub async fn revoke_key(
+    State(state): State<AppState>,
+    ctx: WebContext,
+    Path((slug, id)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&form.csrf_token)?;
+    let user = ctx.require_user()?;
+    let (p, _) = state.catalog.membership(&user.user, &slug).await?;
+    let result = state
+        .catalog
+        .revoke_publisher_key(&user.user, &p.slug, &id)
+        .await;
+    back(&ctx, &publisher_url(&p.slug), result, |k| {
+        format!(
+            "Key {} is revoked: no new upload may be signed with it.",
+            k.id
+        )
     })
 }
 
@@ -616,11 +693,19 @@ pub async fn upload_version(
     let m = state.catalog.managed_module(&user.user, &name).await?;
     let limit = state.config.packages.max_upload_bytes;
     let upload = read_upload(&state, &ctx, form, "package", Sink::Package { limit }).await?;
+    // The optional `.minisig` file, read as a text field (it is a few hundred bytes).
+    let signature = Some(upload.field("signature").to_owned()).filter(|s| !s.trim().is_empty());
     let result = match upload.staged() {
         Ok(staged) => {
             let published = state
                 .catalog
-                .publish(&user.user, &m.name, staged, &state.config.packages)
+                .publish(
+                    &user.user,
+                    &m.name,
+                    staged,
+                    &state.config.packages,
+                    signature,
+                )
                 .await;
             state.moderation.wake();
             published

@@ -44,7 +44,7 @@ async fn published(app: &TestApp, token: &str, name: &str, version: &str) -> Val
 }
 
 /// Files under the blob directory and the staging directory.
-fn stored_files(app: &TestApp) -> (usize, usize) {
+pub(crate) fn stored_files(app: &TestApp) -> (usize, usize) {
     fn count(dir: &std::path::Path) -> usize {
         std::fs::read_dir(dir).map_or(0, |rd| {
             rd.flatten()
@@ -62,7 +62,7 @@ fn stored_files(app: &TestApp) -> (usize, usize) {
     (count(&blobs), count(&app.dir.path().join("tmp")))
 }
 
-async fn version_rows(app: &TestApp) -> usize {
+pub(crate) async fn version_rows(app: &TestApp) -> usize {
     let modules = app
         .store
         .list_modules(&souk_store::ModuleQuery {

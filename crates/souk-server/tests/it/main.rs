@@ -9,6 +9,7 @@ mod catalog;
 mod idempotency;
 mod openapi;
 mod packages;
+mod publisher_keys;
 mod s3;
 mod search;
 mod signatures;
