@@ -163,9 +163,14 @@ async fn publish_info_download_and_yank_against_a_real_marketplace() {
         .unwrap()
         .len();
     let out = ok(client(), &["publish", "economy"]);
+    // The upload is accepted, then `publish` waits for the marketplace's checks.
     assert_eq!(
         out.trim(),
-        format!("published economy 0.1.0 (sha256 {packed}, {size} bytes)")
+        format!(
+            "uploaded economy 0.1.0 (sha256 {packed}, {size} bytes)\n\
+             the marketplace's automated checks are running...\n\
+             published economy 0.1.0"
+        )
     );
     let recorded: Value = reqwest::get(format!("{base}/api/v1/modules/economy/versions/0.1.0"))
         .await
@@ -231,7 +236,8 @@ async fn publish_info_download_and_yank_against_a_real_marketplace() {
         ],
     );
     assert!(
-        out.starts_with(&format!("published economy 0.2.0 (sha256 {next}, ")),
+        out.starts_with(&format!("uploaded economy 0.2.0 (sha256 {next}, "))
+            && out.trim_end().ends_with("published economy 0.2.0"),
         "{out}"
     );
 

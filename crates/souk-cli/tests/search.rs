@@ -146,7 +146,8 @@ fn publish(work: &Path, base: &str, token: &str, name: &str, description: &str) 
         &["publish", name, "--registry", base, "--token", token],
     );
     assert!(
-        out.starts_with(&format!("published {name} 0.1.0 ")),
+        out.starts_with(&format!("uploaded {name} 0.1.0 "))
+            && out.trim_end().ends_with(&format!("published {name} 0.1.0")),
         "{out}"
     );
 }

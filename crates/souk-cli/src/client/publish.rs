@@ -37,8 +37,43 @@ pub struct PublishArgs {
     /// exists].
     #[arg(long, value_name = "FILE")]
     pub signature: Option<PathBuf>,
+    /// Return as soon as the upload is accepted, without waiting for the automated checks.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// How long to wait for the automated checks, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub wait: u64,
     #[command(flatten)]
     pub registry: RegistryArgs,
+}
+
+/// What the marketplace's checks say about a version (`GET .../checks`).
+#[derive(Deserialize)]
+struct Checks {
+    status: String,
+    #[serde(default)]
+    status_reason: Option<String>,
+    #[serde(default)]
+    findings: Vec<FindingLine>,
+    #[serde(default)]
+    job: Option<CheckJob>,
+}
+
+#[derive(Deserialize)]
+struct CheckJob {
+    attempts: i64,
+    #[serde(default)]
+    last_error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct FindingLine {
+    rule: String,
+    severity: String,
+    path: String,
+    line: u32,
+    column: u32,
+    message: String,
 }
 
 /// What is about to be uploaded.
@@ -141,16 +176,82 @@ pub async fn run(args: &PublishArgs) -> anyhow::Result<()> {
         );
     }
     println!(
-        "published {} {} (sha256 {}, {} bytes)",
+        "uploaded {} {} (sha256 {}, {} bytes)",
         published.name, published.version, published.sha256, published.size
     );
     if let Some(id) = &published.publisher_key_id {
         println!("publisher signature: key {id}");
     }
-    if !published.status.is_empty() && published.status != "published" {
-        println!("status: {} (not downloadable yet)", published.status);
+    if args.no_wait || published.status != "pending_checks" {
+        println!("status: {}", published.status);
+        return Ok(());
     }
+    println!("the marketplace's automated checks are running...");
+    let checks = wait_for_checks(&api, &published.name, &published.version, args.wait).await?;
+    report(&published.name, &published.version, &checks, args.wait);
     Ok(())
+}
+
+/// Polls the version's checks until they leave `pending_checks` or `secs` pass.
+async fn wait_for_checks(
+    api: &Registry,
+    name: &str,
+    version: &str,
+    secs: u64,
+) -> anyhow::Result<Checks> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    let mut pause = std::time::Duration::from_millis(100);
+    loop {
+        let request = api.request(
+            Method::GET,
+            &["modules", name, "versions", version, "checks"],
+        );
+        let checks: Checks = api
+            .json(request, &format!("the checks of {name} {version}"))
+            .await?;
+        if checks.status != "pending_checks" || std::time::Instant::now() >= deadline {
+            return Ok(checks);
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(std::time::Duration::from_secs(2));
+    }
+}
+
+/// Says where the version stands and lists what the checks found.
+fn report(name: &str, version: &str, checks: &Checks, waited: u64) {
+    for f in &checks.findings {
+        let at = match (f.path.as_str(), f.line) {
+            ("", _) => String::new(),
+            (p, 0) => format!("{p}: "),
+            (p, l) => format!("{p}:{l}:{}: ", f.column),
+        };
+        println!("  {}[{}] {at}{}", f.severity, f.rule, f.message);
+    }
+    let reason = checks
+        .status_reason
+        .as_deref()
+        .map(|r| format!(": {r}"))
+        .unwrap_or_default();
+    match checks.status.as_str() {
+        "published" => println!("published {name} {version}"),
+        "pending_review" => println!("{name} {version} waits for a moderator{reason}"),
+        "pending_checks" => {
+            let why = checks
+                .job
+                .as_ref()
+                .and_then(|j| {
+                    j.last_error
+                        .as_ref()
+                        .map(|e| format!(" (attempt {}: {e})", j.attempts))
+                })
+                .unwrap_or_default();
+            println!(
+                "{name} {version} is still being checked after {waited} s{why}; \
+                 `souk info {name}` shows its status later"
+            );
+        }
+        other => println!("{name} {version} is {other}{reason}"),
+    }
 }
 
 /// The signature to send with `package`: its path, key id and `Souk-Signature` value. `given` is

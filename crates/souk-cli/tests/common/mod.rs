@@ -8,12 +8,16 @@ use std::time::{Duration, Instant};
 
 pub const PASSWORD: &str = "correct horse battery";
 
-/// `souk` with a clean environment: no `SOUK_*` variable leaks in from the test runner.
+/// `souk` with a clean environment: no `SOUK_*` variable leaks in from the test runner, and the
+/// review policy `none`.
 pub fn souk(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_souk"));
     cmd.current_dir(dir)
         .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        // A server started this way publishes what passes the checks at once; tests of review
+        // set the policy again.
+        .env("SOUK_REVIEW_POLICY", "none");
     cmd
 }
 
