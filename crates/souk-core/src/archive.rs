@@ -226,7 +226,29 @@ impl fmt::Display for Bytes {
 }
 
 /// Reads and checks the whole archive; see the module documentation for what is refused.
-pub fn inspect<R: Read + Seek>(mut reader: R, limits: &Limits) -> Result<Inspection, ArchiveError> {
+pub fn inspect<R: Read + Seek>(reader: R, limits: &Limits) -> Result<Inspection, ArchiveError> {
+    inspect_contents(reader, limits, 0, &mut |_| {})
+}
+
+/// One regular file of an archive as [`inspect_contents`] shows it to its visitor.
+pub struct FileContent<'a> {
+    /// The normalized path, as in [`Inspection::files`].
+    pub path: &'a str,
+    /// The file's first bytes: at most the `keep` given to [`inspect_contents`].
+    pub head: &'a [u8],
+    /// The file's real unpacked size (more than `head.len()` when the file was cut).
+    pub size: u64,
+}
+
+/// [`inspect`], showing `visit` every regular file once it has been read whole, with its first
+/// `keep` bytes (the content checks: secrets, file types). The visitor runs on the same single
+/// pass through the decompressor; an archive that is refused stops the visits where it fails.
+pub fn inspect_contents<R: Read + Seek>(
+    mut reader: R,
+    limits: &Limits,
+    keep: usize,
+    visit: &mut dyn FnMut(FileContent<'_>),
+) -> Result<Inspection, ArchiveError> {
     let unreadable = |e: io::Error| ArchiveError::corrupt(format_args!("cannot read: {e}"));
     reader.seek(SeekFrom::Start(0)).map_err(unreadable)?;
     let mut head = [0u8; 4];
@@ -242,8 +264,8 @@ pub fn inspect<R: Read + Seek>(mut reader: R, limits: &Limits) -> Result<Inspect
     let format = detect(&head[..filled]).ok_or(ArchiveError::NotAnArchive)?;
     reader.seek(SeekFrom::Start(0)).map_err(unreadable)?;
     let collected = match format {
-        ArchiveFormat::Zip => inspect_zip(reader, limits)?,
-        ArchiveFormat::TarGz => inspect_tar_gz(reader, limits)?,
+        ArchiveFormat::Zip => inspect_zip(reader, Collector::new(limits, keep, visit))?,
+        ArchiveFormat::TarGz => inspect_tar_gz(reader, Collector::new(limits, keep, visit))?,
     };
     collected.finish(format)
 }
@@ -318,6 +340,11 @@ enum Capture {
 /// What every entry, zip or tar, goes through: limits, duplicates, and the texts we keep.
 struct Collector<'l> {
     limits: &'l Limits,
+    /// How much of each file the visitor sees, and the visitor.
+    keep: usize,
+    visit: &'l mut dyn FnMut(FileContent<'_>),
+    /// The current file's first `keep` bytes.
+    head: Vec<u8>,
     entries: usize,
     unpacked: u64,
     files: BTreeMap<String, u64>,
@@ -330,9 +357,12 @@ struct Collector<'l> {
 }
 
 impl<'l> Collector<'l> {
-    fn new(limits: &'l Limits) -> Self {
+    fn new(limits: &'l Limits, keep: usize, visit: &'l mut dyn FnMut(FileContent<'_>)) -> Self {
         Self {
             limits,
+            keep,
+            visit,
+            head: Vec::new(),
             entries: 0,
             unpacked: 0,
             files: BTreeMap::new(),
@@ -394,6 +424,7 @@ impl<'l> Collector<'l> {
 
         let keep = self.limits.max_text_bytes.saturating_add(1);
         let mut produced = 0u64;
+        self.head.clear();
         loop {
             let n = match data.read(&mut self.buf) {
                 Ok(0) => break,
@@ -414,6 +445,10 @@ impl<'l> Collector<'l> {
                 let room = keep.saturating_sub(text.len()).min(n);
                 text.extend_from_slice(&self.buf[..room]);
             }
+            if let Kind::File = kind {
+                let room = self.keep.saturating_sub(self.head.len()).min(n);
+                self.head.extend_from_slice(&self.buf[..room]);
+            }
         }
 
         if let Kind::File = kind {
@@ -425,6 +460,11 @@ impl<'l> Collector<'l> {
                 }
                 None => {}
             }
+            (self.visit)(FileContent {
+                path: &path,
+                head: &self.head,
+                size: produced,
+            });
             self.files.insert(path, produced);
         }
         Ok(())
@@ -542,8 +582,9 @@ fn unix_file_type(mode: u32) -> Mode {
 
 fn inspect_zip<'l, R: Read + Seek>(
     reader: R,
-    limits: &'l Limits,
+    mut collector: Collector<'l>,
 ) -> Result<Collector<'l>, ArchiveError> {
+    let limits = collector.limits;
     let consumed = Rc::new(Cell::new(0u64));
     let mut zip = zip::ZipArchive::new(CountingReader {
         inner: reader,
@@ -564,7 +605,6 @@ fn inspect_zip<'l, R: Read + Seek>(
     // and entries hidden from the central directory.
     zip.validate_header_consistency()
         .map_err(ArchiveError::corrupt)?;
-    let mut collector = Collector::new(limits);
     for index in 0..zip.len() {
         collector.count_entry()?;
         let (path, kind) = {
@@ -687,8 +727,9 @@ impl<R: Read> Read for StreamGuard<R> {
 
 fn inspect_tar_gz<'l, R: Read>(
     reader: R,
-    limits: &'l Limits,
+    mut collector: Collector<'l>,
 ) -> Result<Collector<'l>, ArchiveError> {
+    let limits = collector.limits;
     let consumed = Rc::new(Cell::new(0u64));
     let state = Rc::new(GuardState {
         produced: Cell::new(0),
@@ -722,7 +763,6 @@ fn inspect_tar_gz<'l, R: Read>(
         },
     };
 
-    let mut collector = Collector::new(limits);
     let entries = archive.entries().map_err(|e| failure(e, None))?;
     for entry in entries {
         let mut entry = entry.map_err(|e| failure(e, None))?;
@@ -905,6 +945,43 @@ platform = ">=1.0.0"
         assert_eq!(detect(&[0x1f, 0x8b, 8, 0]), Some(ArchiveFormat::TarGz));
         for other in [&b""[..], b"PK", b"%PDF-1.4", b"[module]", b"ustar"] {
             assert_eq!(detect(other), None);
+        }
+    }
+
+    #[test]
+    fn the_content_visitor_sees_every_file_once_with_its_head() {
+        let big = vec![b'x'; 100];
+        let tar = tar_gz(|b| {
+            add_raw(b, b"src/", EntryType::Directory, b"");
+            add_manifest(b);
+            add_file(b, "src/a.lua", b"print(1)");
+            add_file(b, "big.bin", &big);
+        });
+        let zip = zip_files(&[
+            ("souk.toml", MANIFEST_TEXT.as_bytes()),
+            ("src/a.lua", b"print(1)"),
+            ("big.bin", &big),
+        ]);
+        for bytes in [tar, zip] {
+            let mut seen = Vec::new();
+            let i = inspect_contents(Cursor::new(bytes), &Limits::default(), 10, &mut |f| {
+                seen.push((f.path.to_owned(), f.head.to_vec(), f.size))
+            })
+            .unwrap();
+            seen.sort();
+            assert_eq!(
+                seen,
+                [
+                    ("big.bin".to_owned(), vec![b'x'; 10], 100),
+                    (
+                        "souk.toml".to_owned(),
+                        MANIFEST_TEXT.as_bytes()[..10].to_vec(),
+                        MANIFEST_TEXT.len() as u64
+                    ),
+                    ("src/a.lua".to_owned(), b"print(1)".to_vec(), 8),
+                ]
+            );
+            assert_eq!(i.files.len(), 3);
         }
     }
 

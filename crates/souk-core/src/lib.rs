@@ -9,8 +9,9 @@
 //! of one ([`package`]), Markdown rendered safe to embed ([`markdown`]), and images ([`image`]).
 //!
 //! Package trust builds on them: minisign-format Ed25519 signatures ([`signing`]), and the checks
-//! on uploaded versions, which report [`findings`]: leaked credentials ([`secrets`]) and module
-//! names that look like existing ones ([`confusables`]).
+//! on uploaded versions, which report [`findings`]: leaked credentials ([`secrets`]), native code
+//! and other file types the policy flags ([`filetypes`]), and module names that look like
+//! existing ones ([`confusables`]).
 //!
 //! Nothing here does I/O of its own: no database, no HTTP, no files. Functions that read or write
 //! archives take the bytes, or a `std::io` reader or writer, from their caller.
@@ -19,6 +20,7 @@ pub mod archive;
 pub mod confusables;
 pub mod cursor;
 pub mod email;
+pub mod filetypes;
 pub mod findings;
 pub mod image;
 pub mod manifest;

@@ -125,6 +125,12 @@ pub struct ModerationConfig {
     pub check_retry_secs: u64,
     /// How often an idle node looks for check jobs (a node that takes an upload starts at once).
     pub poll_interval_ms: u64,
+    /// What native code and which extensions do to a version.
+    pub file_types: souk_core::filetypes::Policy,
+    /// External scanners run on every package (`moderation.scanners`).
+    pub scanners: Vec<crate::checks::scanners::Scanner>,
+    /// How long one scanner may take on one package before it counts as failed.
+    pub scanner_timeout_secs: u64,
 }
 
 /// `none`: versions that pass the checks are published at once. `new-publishers` (the default):
@@ -216,6 +222,9 @@ impl Default for Config {
                 check_attempts: 5,
                 check_retry_secs: 30,
                 poll_interval_ms: 1000,
+                file_types: souk_core::filetypes::Policy::default(),
+                scanners: Vec::new(),
+                scanner_timeout_secs: 300,
             },
             sources: Vec::new(),
         }
@@ -642,6 +651,64 @@ pub static KEYS: &[Key] = &[
             Ok(())
         },
         get: |c| c.moderation.poll_interval_ms.to_string(),
+    },
+    Key {
+        name: "moderation.native_code",
+        secret: false,
+        help: "what native executables and libraries in a package do: allow, flag (to review) or forbid",
+        set: |c, v| {
+            c.moderation.file_types.native_code = souk_core::filetypes::Action::parse(v)
+                .ok_or_else(|| format!("expected allow, flag or forbid, got `{v}`"))?;
+            Ok(())
+        },
+        get: |c| c.moderation.file_types.native_code.as_str().to_owned(),
+    },
+    Key {
+        name: "moderation.forbidden_extensions",
+        secret: false,
+        help: "file extensions refused in packages, comma-separated (e.g. bat,cmd,ps1)",
+        set: |c, v| {
+            let mut exts = Vec::new();
+            for e in v.split(',').map(|e| e.trim().trim_start_matches('.')) {
+                if e.is_empty() {
+                    continue;
+                }
+                if !e.chars().all(|c| c.is_ascii_alphanumeric()) {
+                    return Err(format!("`{e}` is not a file extension"));
+                }
+                exts.push(e.to_ascii_lowercase());
+            }
+            c.moderation.file_types.forbidden_extensions = exts;
+            Ok(())
+        },
+        get: |c| c.moderation.file_types.forbidden_extensions.join(","),
+    },
+    Key {
+        name: "moderation.scanners",
+        secret: false,
+        help: "external scanners run on every package, `;`-separated: clamav, clamd, or NAME=COMMAND ARGS ({} is the package)",
+        set: |c, v| {
+            c.moderation.scanners = crate::checks::scanners::Scanner::parse_list(v)?;
+            Ok(())
+        },
+        get: |c| {
+            c.moderation
+                .scanners
+                .iter()
+                .map(|s| s.display())
+                .collect::<Vec<_>>()
+                .join("; ")
+        },
+    },
+    Key {
+        name: "moderation.scanner_timeout_secs",
+        secret: false,
+        help: "seconds one scanner may take on one package before it counts as failed",
+        set: |c, v| {
+            c.moderation.scanner_timeout_secs = positive(parse(v, "a number of seconds")?)?;
+            Ok(())
+        },
+        get: |c| c.moderation.scanner_timeout_secs.to_string(),
     },
 ];
 

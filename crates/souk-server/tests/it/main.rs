@@ -7,6 +7,7 @@ mod api_conventions;
 mod browser;
 mod catalog;
 mod idempotency;
+mod moderation;
 mod openapi;
 mod packages;
 mod publisher_keys;
