@@ -22,21 +22,10 @@ use std::time::{Duration, Instant};
 
 mod common;
 use common::{env_num, machine, percentile};
+mod payload;
+use payload::noise;
 
 const MIB: usize = 1024 * 1024;
-
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len + 8);
-    let mut x = seed | 1;
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
 
 /// A package whose archive is about `size` bytes (the payload does not compress).
 fn package(name: &str, size: usize) -> Vec<u8> {
