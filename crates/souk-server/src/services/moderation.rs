@@ -494,7 +494,7 @@ impl Moderation {
     ) -> AppResult<Version> {
         self.0
             .store
-            .change_version_status(version.id, &change)
+            .change_version_status(version.id, &change, None)
             .await
             .map_err(|e| match e {
                 StoreError::Conflict { .. } => AppError::Conflict {
