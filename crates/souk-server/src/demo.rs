@@ -9,6 +9,7 @@
 //! exists, which makes the flag safe to leave on.
 
 use crate::AppState;
+use crate::services::audit::{Actor, LOCAL_ADDR};
 use anyhow::Context;
 use souk_core::package::{PackageFile, write_tar_gz};
 use souk_core::{Role, Timestamp};
@@ -448,7 +449,11 @@ pub async fn load(state: &AppState) -> anyhow::Result<bool> {
         }
         state
             .moderation
-            .approve(&moderator, &entry.module.name, &entry.version.version)
+            .approve(
+                &Actor::new(&moderator, LOCAL_ADDR),
+                &entry.module.name,
+                &entry.version.version,
+            )
             .await
             .map_err(|e| anyhow::anyhow!("demo approval of {}: {e}", entry.module.name))?;
     }
@@ -456,7 +461,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<bool> {
     state
         .catalog
         .set_yanked(
-            &user,
+            &Actor::new(&user, LOCAL_ADDR),
             "auction-house",
             "1.1.0",
             Some("Bids could be placed after an auction ended; fixed in 1.2.0."),

@@ -65,7 +65,8 @@ impl FromRequestParts<AppState> for ApiUser {
             .or_else(|| header.strip_prefix("bearer "))
             .map(str::trim)
             .ok_or(AppError::Unauthorized)?;
-        state.accounts.resolve(token).await.map(ApiUser)
+        let client = client_info(&parts.headers, &parts.extensions, state);
+        state.accounts.resolve(token, &client.ip).await.map(ApiUser)
     }
 }
 
@@ -98,33 +99,40 @@ impl FromRequestParts<AppState> for Client {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let forwarded = state
-            .config
-            .http
-            .trust_proxy_headers
-            .then(|| {
-                parts
-                    .headers
-                    .get("x-forwarded-for")
-                    .and_then(|v| v.to_str().ok())
-            })
-            .flatten()
-            .and_then(|v| v.split(',').next())
-            .map(|s| s.trim().to_owned())
-            .filter(|s| s.parse::<std::net::IpAddr>().is_ok());
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
-        let user_agent = parts
-            .headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        Ok(Client(ClientInfo {
-            ip: forwarded.or(peer).unwrap_or_else(|| "unknown".into()),
-            user_agent: user_agent.to_owned(),
-        }))
+        Ok(Client(client_info(
+            &parts.headers,
+            &parts.extensions,
+            state,
+        )))
+    }
+}
+
+/// What [`Client`] extracts, for code that holds the request's parts (middleware, other
+/// extractors): the same address throttling, sessions and the audit log see.
+pub fn client_info(
+    headers: &axum::http::HeaderMap,
+    extensions: &axum::http::Extensions,
+    state: &AppState,
+) -> ClientInfo {
+    let forwarded = state
+        .config
+        .http
+        .trust_proxy_headers
+        .then(|| headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()))
+        .flatten()
+        .and_then(|v| v.split(',').next())
+        .map(|s| s.trim().to_owned())
+        .filter(|s| s.parse::<std::net::IpAddr>().is_ok());
+    let peer = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    ClientInfo {
+        ip: forwarded.or(peer).unwrap_or_else(|| "unknown".into()),
+        user_agent: user_agent.to_owned(),
     }
 }
 

@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::search::SearchIndex;
 use crate::services::accounts::Accounts;
+use crate::services::audit::AuditLog;
 use crate::services::catalog::Catalog;
 use crate::services::counters::{DailyCounter, Tally};
 use crate::services::discovery::Discovery;
@@ -30,6 +31,7 @@ pub struct Inner {
     pub search: Arc<SearchIndex>,
     pub discovery: Discovery,
     pub moderation: Moderation,
+    pub audit: AuditLog,
 }
 
 impl Deref for AppState {
@@ -90,6 +92,7 @@ impl AppState {
             discovery: Discovery::new(store.clone(), search.clone()),
             search,
             moderation,
+            audit: AuditLog::new(store.clone()),
         })))
     }
 }

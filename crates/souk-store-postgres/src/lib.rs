@@ -41,6 +41,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "publisher_keys",
         sql: include_str!("../migrations/0006_publisher_keys.sql"),
     },
+    Migration {
+        version: 7,
+        name: "audit",
+        sql: include_str!("../migrations/0007_audit.sql"),
+    },
 ];
 
 /// Any fixed number both nodes agree on: it names Souk's migration lock.
@@ -56,6 +61,7 @@ souk_store::sql_discovery_impls!(PostgresStore, sqlx::Postgres);
 souk_store::sql_trust_impls!(PostgresStore, sqlx::Postgres);
 souk_store::sql_moderation_impls!(PostgresStore, sqlx::Postgres);
 souk_store::sql_publisher_key_impls!(PostgresStore, sqlx::Postgres);
+souk_store::sql_audit_impls!(PostgresStore, sqlx::Postgres);
 
 impl PostgresStore {
     /// Connects to the database a `postgres://` URL names. Does not migrate.

@@ -6,14 +6,28 @@ use souk_store::conformance::TestStore;
 use souk_store_postgres::PostgresStore;
 use souk_store_postgres::testing::FreshDatabase;
 use souk_store_sqlite::SqliteStore;
+use sqlx::Connection;
+use sqlx::postgres::PgConnection;
 use std::sync::Arc;
 
 async fn fresh() -> Option<TestStore> {
     let db = FreshDatabase::create().await?;
     let store = PostgresStore::connect(&db.url, 4).await.unwrap();
     store.migrate().await.unwrap();
+    let url = db.url.clone();
     Some(TestStore {
         store: Arc::new(store),
+        raw: Box::new(move |sql| {
+            let url = url.clone();
+            Box::pin(async move {
+                let mut conn = PgConnection::connect(&url)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let done = sqlx::query(&sql).execute(&mut conn).await;
+                conn.close().await.ok();
+                done.map(|r| r.rows_affected()).map_err(|e| e.to_string())
+            })
+        }),
         guard: Box::new(db),
     })
 }

@@ -42,6 +42,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "publisher_keys",
         sql: include_str!("../migrations/0006_publisher_keys.sql"),
     },
+    Migration {
+        version: 7,
+        name: "audit",
+        sql: include_str!("../migrations/0007_audit.sql"),
+    },
 ];
 
 pub struct SqliteStore {
@@ -54,6 +59,7 @@ souk_store::sql_discovery_impls!(SqliteStore, sqlx::Sqlite);
 souk_store::sql_trust_impls!(SqliteStore, sqlx::Sqlite);
 souk_store::sql_moderation_impls!(SqliteStore, sqlx::Sqlite);
 souk_store::sql_publisher_key_impls!(SqliteStore, sqlx::Sqlite);
+souk_store::sql_audit_impls!(SqliteStore, sqlx::Sqlite);
 
 impl SqliteStore {
     /// Opens (creating if missing) the database a `sqlite://PATH` URL names. Does not migrate.

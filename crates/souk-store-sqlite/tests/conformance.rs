@@ -3,6 +3,8 @@
 use souk_store::Store;
 use souk_store::conformance::TestStore;
 use souk_store_sqlite::SqliteStore;
+use sqlx::Connection;
+use sqlx::sqlite::SqliteConnection;
 use std::sync::Arc;
 
 async fn fresh() -> Option<TestStore> {
@@ -12,6 +14,16 @@ async fn fresh() -> Option<TestStore> {
     store.migrate().await.unwrap();
     Some(TestStore {
         store: Arc::new(store),
+        raw: Box::new(move |sql| {
+            let url = url.clone();
+            Box::pin(async move {
+                let mut conn = SqliteConnection::connect(&url)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let done = sqlx::query(&sql).execute(&mut conn).await;
+                done.map(|r| r.rows_affected()).map_err(|e| e.to_string())
+            })
+        }),
         guard: Box::new(dir),
     })
 }

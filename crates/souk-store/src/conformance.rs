@@ -6,6 +6,7 @@
 use crate::{NewApiToken, NewSession, NewUser, Store, StoreError, User};
 use souk_core::{Email, Password, PasswordHash, Role, Scopes, Timestamp};
 
+pub use crate::conformance_audit::*;
 pub use crate::conformance_catalog::*;
 pub use crate::conformance_discovery::*;
 pub use crate::conformance_moderation::*;
@@ -14,8 +15,21 @@ pub use crate::conformance_publisher_keys::*;
 /// A fresh store for one test; `guard` keeps its temporary directory or database alive.
 pub struct TestStore {
     pub store: crate::DynStore,
+    /// Runs one SQL statement on the same database over a connection of its own, behind the
+    /// store's back; answers the rows affected or the database's error message. For the cases
+    /// that prove the database itself refuses something.
+    pub raw: RawSql,
     pub guard: Box<dyn std::any::Any + Send>,
 }
+
+pub type RawSql = Box<
+    dyn Fn(
+            String,
+        )
+            -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<u64, String>> + Send>>
+        + Send
+        + Sync,
+>;
 
 /// Expands one `#[tokio::test]` per conformance case, each on a fresh store from `$make`.
 #[macro_export]
@@ -31,7 +45,23 @@ macro_rules! conformance_tests {
             signing_keys_are_published_once_each, moderation_states_findings_and_queue,
             jobs_are_claimed_once_and_retried, publisher_verification_suspension_and_messages,
             publisher_keys_register_list_and_revoke, publisher_key_ids_are_unique_across_publishers,
-            versions_keep_the_publisher_signature);
+            versions_keep_the_publisher_signature, audit_entries_round_trip_filter_and_page,
+            status_changes_append_their_audit_entry_in_the_same_transaction);
+        $crate::conformance_tests!(@raw_cases $make; the_audit_log_refuses_update_and_delete);
+    };
+    (@raw_cases $make:path; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                let Some(t) = $make().await else {
+                    eprintln!("skipped: backend not configured in this environment");
+                    return;
+                };
+                $crate::conformance::$case(&t).await;
+                t.store.close().await;
+                drop(t.guard);
+            }
+        )*
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {
         $(

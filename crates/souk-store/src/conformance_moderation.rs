@@ -21,7 +21,7 @@ fn finding(rule: &str, severity: Severity, path: &str, line: u32) -> StoredFindi
     }
 }
 
-fn change(from: &[VersionStatus], to: VersionStatus, at: Timestamp) -> StatusChange<'_> {
+pub(crate) fn change(from: &[VersionStatus], to: VersionStatus, at: Timestamp) -> StatusChange<'_> {
     StatusChange {
         from,
         to,
@@ -136,7 +136,10 @@ pub async fn moderation_states_findings_and_queue(store: &dyn Store) {
             now,
         )
     };
-    let published = store.change_version_status(v.id, &approve).await.unwrap();
+    let published = store
+        .change_version_status(v.id, &approve, None)
+        .await
+        .unwrap();
     assert_eq!(published.status, VersionStatus::Published);
     assert_eq!(published.published_at, Some(now));
     assert_eq!(published.status_changed_by, Some(mod_user.id));
@@ -156,7 +159,7 @@ pub async fn moderation_states_findings_and_queue(store: &dyn Store) {
     );
     // Approving again is a conflict, and so is a state change from the wrong state.
     let err = store
-        .change_version_status(v.id, &approve)
+        .change_version_status(v.id, &approve, None)
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict { ref field } if field == "status"));
@@ -172,7 +175,7 @@ pub async fn moderation_states_findings_and_queue(store: &dyn Store) {
         )
     };
     let q = store
-        .change_version_status(v.id, &quarantine)
+        .change_version_status(v.id, &quarantine, None)
         .await
         .unwrap();
     assert_eq!(q.status_reason.as_deref(), Some("malware reported"));
@@ -182,7 +185,10 @@ pub async fn moderation_states_findings_and_queue(store: &dyn Store) {
         VersionStatus::Published,
         later,
     );
-    let r = store.change_version_status(v.id, &release).await.unwrap();
+    let r = store
+        .change_version_status(v.id, &release, None)
+        .await
+        .unwrap();
     assert_eq!(r.published_at, Some(now));
     assert_eq!(
         store
@@ -194,7 +200,9 @@ pub async fn moderation_states_findings_and_queue(store: &dyn Store) {
         Some("1.0.0")
     );
     assert!(matches!(
-        store.change_version_status(v.id + 1000, &release).await,
+        store
+            .change_version_status(v.id + 1000, &release, None)
+            .await,
         Err(StoreError::NotFound)
     ));
 
@@ -213,7 +221,10 @@ pub async fn moderation_states_findings_and_queue(store: &dyn Store) {
             now,
         )
     };
-    let rejected = store.change_version_status(v2.id, &reject).await.unwrap();
+    let rejected = store
+        .change_version_status(v2.id, &reject, None)
+        .await
+        .unwrap();
     assert_eq!(rejected.status, VersionStatus::Rejected);
     // A rescan puts it back in the checks' queue, with a fresh job.
     let key = crate::moderation::check_job_key(v2.id);
@@ -227,10 +238,13 @@ pub async fn moderation_states_findings_and_queue(store: &dyn Store) {
         VersionStatus::PendingChecks,
         now,
     );
-    store.change_version_status(v2.id, &rescan).await.unwrap();
+    store
+        .change_version_status(v2.id, &rescan, None)
+        .await
+        .unwrap();
     assert_eq!(store.job_by_key(&key).await.unwrap().unwrap().attempts, 0);
     store
-        .change_version_status(v2.id, &reject_again(now))
+        .change_version_status(v2.id, &reject_again(now), None)
         .await
         .unwrap();
     assert_eq!(

@@ -8,8 +8,10 @@
 //! [`StoreError::Conflict`] naming the column, so the API can answer 409 with the field.
 
 pub mod accounts;
+pub mod audit;
 pub mod catalog;
 pub mod conformance;
+mod conformance_audit;
 mod conformance_catalog;
 mod conformance_discovery;
 mod conformance_moderation;
@@ -21,6 +23,7 @@ pub mod moderation;
 pub mod publisher_keys;
 pub mod sessions;
 pub mod sql;
+pub mod sql_audit;
 pub mod sql_catalog;
 pub mod sql_discovery;
 pub mod sql_moderation;
@@ -31,6 +34,9 @@ pub mod tokens;
 pub mod trust;
 
 pub use accounts::{AccountStore, NewUser, User};
+pub use audit::{
+    ActionFilter, ActorFilter, AuditActor, AuditEntry, AuditFilter, AuditStore, NewAuditEntry,
+};
 pub use catalog::{
     Category, CategoryStore, ImageRef, Member, MemberRole, Module, ModuleQuery, ModuleSort,
     ModuleStore, ModuleUpdate, NewModule, NewVersion, PackageFileRow, PublishTarget, Publisher,
@@ -102,6 +108,7 @@ pub trait Store:
     + ModerationStore
     + JobStore
     + PublisherKeyStore
+    + AuditStore
     + Send
     + Sync
     + 'static

@@ -109,12 +109,14 @@ pub enum PublisherFilter {
 pub trait ModerationStore {
     async fn version_by_id(&self, version_id: i64) -> StoreResult<Version>;
     /// Moves a version from one of `change.from` to `change.to` and recomputes its module's
-    /// latest version, in one transaction. `NotFound` for an unknown id;
-    /// `Conflict { field: "status" }` when the version is in another state.
+    /// latest version, in one transaction; with `audit`, appends that entry to the audit log in
+    /// the same transaction, so the change and its record stand or fall together. `NotFound`
+    /// for an unknown id; `Conflict { field: "status" }` when the version is in another state.
     async fn change_version_status(
         &self,
         version_id: i64,
         change: &StatusChange<'_>,
+        audit: Option<&crate::NewAuditEntry>,
     ) -> StoreResult<Version>;
     /// Replaces the version's findings with `findings` and stamps `checked_at`; with a change,
     /// also applies it, all in one transaction (so findings and state never disagree).

@@ -125,9 +125,13 @@ macro_rules! sql_moderation_impls {
                 &self,
                 version_id: i64,
                 change: &$crate::StatusChange<'_>,
+                audit: Option<&$crate::NewAuditEntry>,
             ) -> StoreResult<$crate::Version> {
                 let mut tx = self.pool.begin().await.map_err(map_err)?;
                 apply_status_change(&mut tx, version_id, change).await?;
+                if let Some(entry) = audit {
+                    insert_audit_in(&mut tx, entry).await?;
+                }
                 let mut v = version_by_id_in(&mut tx, version_id).await?;
                 tx.commit().await.map_err(map_err)?;
                 v.dependencies = self.dependencies_of(&[v.id]).await?.remove(&v.id).unwrap_or_default();

@@ -182,7 +182,10 @@ pub async fn set_featured(
     ApiJson(req): ApiJson<FeaturedRequest>,
 ) -> AppResult<Json<ModuleList>> {
     p.require_scope(Scope::Admin)?;
-    let modules = state.discovery.set_featured(&p.user, &req.modules).await?;
+    let modules = state
+        .discovery
+        .set_featured(&p.actor(), &req.modules)
+        .await?;
     Ok(Json(ModuleList {
         items: modules.iter().map(ModuleSummaryView::from).collect(),
     }))
@@ -203,6 +206,6 @@ pub async fn reindex(
     ApiUser(p): ApiUser,
 ) -> AppResult<(StatusCode, Json<ReindexAccepted>)> {
     p.require_scope(Scope::Admin)?;
-    let change_id = state.discovery.request_reindex(&p.user).await?;
+    let change_id = state.discovery.request_reindex(&p.actor()).await?;
     Ok((StatusCode::ACCEPTED, Json(ReindexAccepted { change_id })))
 }

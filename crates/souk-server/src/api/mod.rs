@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. Every route is registered through `utoipa_axum::routes!`, so
 //! the router and the OpenAPI document are built from the same list and cannot drift.
 
+pub mod audit;
 pub mod auth;
 pub mod catalog_views;
 pub mod discovery;
@@ -41,6 +42,7 @@ use utoipa_axum::routes;
         (name = "versions", description = "Publish, yank and download versions"),
         (name = "discovery", description = "Search, suggestions, featured and trending modules"),
         (name = "moderation", description = "Checks, review, quarantine, verification, suspension and publisher notices"),
+        (name = "audit", description = "The append-only record of moderation, admin and security-relevant actions"),
         (name = "system", description = "Health, readiness, metrics and this document"),
     )
 )]
@@ -116,6 +118,8 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(discovery::trending))
         .routes(routes!(discovery::admin_featured, discovery::set_featured))
         .routes(routes!(discovery::reindex))
+        .routes(routes!(audit::list))
+        .routes(routes!(audit::csv))
         .routes(routes!(system::healthz))
         .routes(routes!(system::readyz))
         .routes(routes!(system::metrics))

@@ -311,7 +311,10 @@ pub async fn approve(
     Path((name, version)): Path<(String, String)>,
 ) -> AppResult<Json<VersionView>> {
     p.require_scope(Scope::Admin)?;
-    let (m, v) = state.moderation.approve(&p.user, &name, &version).await?;
+    let (m, v) = state
+        .moderation
+        .approve(&p.actor(), &name, &version)
+        .await?;
     Ok(Json(VersionView::new(&m.name, &v)))
 }
 
@@ -333,7 +336,7 @@ pub async fn reject(
     p.require_scope(Scope::Admin)?;
     let (m, v) = state
         .moderation
-        .reject(&p.user, &name, &version, &req.reason)
+        .reject(&p.actor(), &name, &version, &req.reason)
         .await?;
     Ok(Json(VersionView::new(&m.name, &v)))
 }
@@ -355,7 +358,7 @@ pub async fn quarantine(
     p.require_scope(Scope::Admin)?;
     let (m, v) = state
         .moderation
-        .quarantine(&p.user, &name, &version, &req.reason)
+        .quarantine(&p.actor(), &name, &version, &req.reason)
         .await?;
     Ok(Json(VersionView::new(&m.name, &v)))
 }
@@ -372,7 +375,10 @@ pub async fn release(
     Path((name, version)): Path<(String, String)>,
 ) -> AppResult<Json<VersionView>> {
     p.require_scope(Scope::Admin)?;
-    let (m, v) = state.moderation.release(&p.user, &name, &version).await?;
+    let (m, v) = state
+        .moderation
+        .release(&p.actor(), &name, &version)
+        .await?;
     Ok(Json(VersionView::new(&m.name, &v)))
 }
 
@@ -419,7 +425,7 @@ pub async fn rescan(
     }
     let v = state
         .moderation
-        .rescan(&p.user, &access.module, &version)
+        .rescan(&p.actor(), &access.module, &version)
         .await?;
     Ok((
         axum::http::StatusCode::ACCEPTED,
@@ -450,7 +456,10 @@ pub async fn appeal(
 ) -> AppResult<Json<VersionView>> {
     p.require_scope(Scope::Publish)?;
     let m = state.catalog.managed_module(&p.user, &name).await?;
-    let v = state.moderation.appeal(&m, &version, &req.message).await?;
+    let v = state
+        .moderation
+        .appeal(&p.actor(), &m, &version, &req.message)
+        .await?;
     Ok(Json(VersionView::new(&m.name, &v)))
 }
 
@@ -545,7 +554,10 @@ pub async fn verify(
     Path(slug): Path<String>,
 ) -> AppResult<Json<AdminPublisherView>> {
     p.require_scope(Scope::Admin)?;
-    let publisher = state.moderation.set_verified(&p.user, &slug, true).await?;
+    let publisher = state
+        .moderation
+        .set_verified(&p.actor(), &slug, true)
+        .await?;
     Ok(Json(AdminPublisherView::from(&publisher)))
 }
 
@@ -559,7 +571,10 @@ pub async fn unverify(
     Path(slug): Path<String>,
 ) -> AppResult<Json<AdminPublisherView>> {
     p.require_scope(Scope::Admin)?;
-    let publisher = state.moderation.set_verified(&p.user, &slug, false).await?;
+    let publisher = state
+        .moderation
+        .set_verified(&p.actor(), &slug, false)
+        .await?;
     Ok(Json(AdminPublisherView::from(&publisher)))
 }
 
@@ -577,7 +592,7 @@ pub async fn suspend(
     p.require_scope(Scope::Admin)?;
     let publisher = state
         .moderation
-        .set_suspended(&p.user, &slug, Some(&req.reason))
+        .set_suspended(&p.actor(), &slug, Some(&req.reason))
         .await?;
     Ok(Json(AdminPublisherView::from(&publisher)))
 }
@@ -592,7 +607,10 @@ pub async fn unsuspend(
     Path(slug): Path<String>,
 ) -> AppResult<Json<AdminPublisherView>> {
     p.require_scope(Scope::Admin)?;
-    let publisher = state.moderation.set_suspended(&p.user, &slug, None).await?;
+    let publisher = state
+        .moderation
+        .set_suspended(&p.actor(), &slug, None)
+        .await?;
     Ok(Json(AdminPublisherView::from(&publisher)))
 }
 
@@ -618,7 +636,7 @@ pub async fn request_verification(
     let publisher = state.catalog.owned_publisher(&p.user, &slug).await?;
     state
         .moderation
-        .request_verification(&publisher, &req.note)
+        .request_verification(&p.actor(), &publisher, &req.note)
         .await?;
     let publisher = state.catalog.publisher(&slug).await?;
     Ok((

@@ -339,7 +339,7 @@ pub async fn create_category(
     state
         .catalog
         .create_category(
-            &p.user,
+            &p.actor(),
             &req.slug,
             &req.name,
             req.parent.as_deref(),
@@ -367,7 +367,7 @@ pub async fn update_category(
     state
         .catalog
         .update_category(
-            &p.user,
+            &p.actor(),
             &slug,
             &req.name,
             req.parent.as_deref(),
@@ -388,6 +388,6 @@ pub async fn delete_category(
     Path(slug): Path<String>,
 ) -> AppResult<StatusCode> {
     p.require_scope(Scope::Admin)?;
-    state.catalog.delete_category(&p.user, &slug).await?;
+    state.catalog.delete_category(&p.actor(), &slug).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -100,7 +100,7 @@ pub async fn register(
     p.require_scope(Scope::Publish)?;
     let key = state
         .catalog
-        .register_publisher_key(&p.user, &slug, &req.public_key, req.name.as_deref())
+        .register_publisher_key(&p.actor(), &slug, &req.public_key, req.name.as_deref())
         .await?;
     Ok((StatusCode::CREATED, Json(PublisherKeyView::new(&key)?)))
 }
@@ -122,7 +122,7 @@ pub async fn revoke(
     p.require_scope(Scope::Publish)?;
     let key = state
         .catalog
-        .revoke_publisher_key(&p.user, &slug, &id)
+        .revoke_publisher_key(&p.actor(), &slug, &id)
         .await?;
     Ok(Json(PublisherKeyView::new(&key)?))
 }

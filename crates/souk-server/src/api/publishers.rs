@@ -176,7 +176,7 @@ pub async fn add_member(
     p.require_scope(Scope::Publish)?;
     let m = state
         .catalog
-        .add_member(&p.user, &slug, &req.email, &req.role)
+        .add_member(&p.actor(), &slug, &req.email, &req.role)
         .await?;
     Ok((StatusCode::CREATED, Json(MemberView::from(&m))))
 }
@@ -195,7 +195,7 @@ pub async fn set_role(
     p.require_scope(Scope::Publish)?;
     state
         .catalog
-        .set_member_role(&p.user, &slug, user_id, Some(&req.role))
+        .set_member_role(&p.actor(), &slug, user_id, Some(&req.role))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -213,7 +213,7 @@ pub async fn remove_member(
     p.require_scope(Scope::Publish)?;
     state
         .catalog
-        .set_member_role(&p.user, &slug, user_id, None)
+        .set_member_role(&p.actor(), &slug, user_id, None)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

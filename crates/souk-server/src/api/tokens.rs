@@ -86,7 +86,7 @@ pub async fn create(
     }
     let (token, row) = state
         .accounts
-        .create_token(&p.user, &req.name, &req.scopes, req.expires_in_days)
+        .create_token(&p.actor(), &req.name, &req.scopes, req.expires_in_days)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -106,6 +106,6 @@ pub async fn revoke(
     ApiUser(p): ApiUser,
     Path(id): Path<i64>,
 ) -> AppResult<StatusCode> {
-    state.accounts.revoke_token(&p.user, id).await?;
+    state.accounts.revoke_token(&p.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

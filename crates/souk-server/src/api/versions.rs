@@ -146,7 +146,7 @@ pub async fn yank(
     p.require_scope(Scope::Publish)?;
     let v = state
         .catalog
-        .set_yanked(&p.user, &name, &version, Some(&req.reason))
+        .set_yanked(&p.actor(), &name, &version, Some(&req.reason))
         .await?;
     Ok(Json(VersionView::new(&name, &v)))
 }
@@ -163,7 +163,7 @@ pub async fn unyank(
     p.require_scope(Scope::Publish)?;
     let v = state
         .catalog
-        .set_yanked(&p.user, &name, &version, None)
+        .set_yanked(&p.actor(), &name, &version, None)
         .await?;
     Ok(Json(VersionView::new(&name, &v)))
 }

@@ -1,17 +1,23 @@
 //! Accounts: registration, sign-in with throttling, sessions, personal API tokens, password
 //! changes, and resolving a presented bearer secret to the user and what it may do.
 
+use super::audit::{Actor, AuditLog, system_entry};
 use crate::config::AuthConfig;
 use crate::error::{AppError, AppResult};
+use serde_json::json;
 use souk_core::token::{display_prefix, hash_token};
 use souk_core::{Email, Password, PasswordHash, Role, Scope, Scopes, Timestamp, TokenKind};
-use souk_store::{ApiToken, DynStore, NewApiToken, NewSession, NewUser, Session, StoreError, User};
+use souk_store::{
+    ApiToken, AuditActor, DynStore, NewApiToken, NewAuditEntry, NewSession, NewUser, Session,
+    StoreError, User,
+};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 #[derive(Clone)]
 pub struct Accounts {
     store: DynStore,
+    audit: AuditLog,
     config: AuthConfig,
     /// argon2 takes tens of milliseconds of CPU and 19 MiB per hash: it runs on the blocking pool
     /// (never on the async workers, which would stall every other request) and at most one per
@@ -25,6 +31,8 @@ pub struct Principal {
     pub user: User,
     pub scopes: Scopes,
     pub credential: Credential,
+    /// The client address the request came from (see [`crate::extract::Client`]).
+    pub client_addr: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +65,11 @@ impl Principal {
         }
     }
 
+    /// The caller as the audit log records them.
+    pub fn actor(&self) -> Actor<'_> {
+        Actor::new(&self.user, &self.client_addr)
+    }
+
     pub fn session_id(&self) -> Option<i64> {
         match self.credential {
             Credential::Session(id) => Some(id),
@@ -80,6 +93,7 @@ impl Accounts {
     pub fn new(store: DynStore, config: AuthConfig) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self {
+            audit: AuditLog::new(store.clone()),
             store,
             config,
             hashing: Arc::new(Semaphore::new(cores)),
@@ -101,8 +115,34 @@ impl Accounts {
         self.config.allow_registration
     }
 
-    /// Creates a user with `role`. Validates everything before anything is stored.
+    /// Creates a user with `role` on the operator's behalf (`souk admin create-user`): recorded
+    /// in the audit log as `user.create` by `system`. Validates everything before anything is
+    /// stored.
     pub async fn create_user(
+        &self,
+        email: &str,
+        password: &str,
+        display_name: Option<&str>,
+        role: Role,
+    ) -> AppResult<User> {
+        let user = self
+            .insert_user(email, password, display_name, role)
+            .await?;
+        self.audit
+            .record(NewAuditEntry {
+                after: Some(json!({
+                    "id": user.id,
+                    "email": user.email.as_str(),
+                    "role": user.role.as_str(),
+                    "display_name": user.display_name,
+                })),
+                ..system_entry("user.create", "user", user.email.as_str())
+            })
+            .await;
+        Ok(user)
+    }
+
+    async fn insert_user(
         &self,
         email: &str,
         password: &str,
@@ -133,7 +173,7 @@ impl Accounts {
                 "registration is closed on this marketplace".into(),
             ));
         }
-        self.create_user(email, password, display_name, Role::User)
+        self.insert_user(email, password, display_name, Role::User)
             .await
     }
 
@@ -187,11 +227,28 @@ impl Accounts {
         match (ok, user) {
             (true, Some(user)) => {
                 self.store.clear_login_failures(&email_key).await?;
+                self.audit
+                    .record(Actor::new(&user, &client.ip).entry(
+                        "user.login",
+                        "user",
+                        user.email.as_str(),
+                    ))
+                    .await;
                 Ok(user)
             }
-            _ => {
+            (_, user) => {
                 self.store.record_login_failure(&email_key, now).await?;
                 self.store.record_login_failure(&ip_key, now).await?;
+                // The address as typed (bounded): an unknown one is worth seeing too.
+                let typed: String = email.trim().to_lowercase().chars().take(254).collect();
+                self.audit
+                    .record(NewAuditEntry {
+                        actor: AuditActor::Anonymous,
+                        client_addr: Some(client.ip.clone()),
+                        after: Some(json!({ "known_account": user.is_some() })),
+                        ..system_entry("user.login_failed", "user", typed)
+                    })
+                    .await;
                 Err(AppError::Unauthorized)
             }
         }
@@ -224,7 +281,7 @@ impl Accounts {
 
     /// Resolves a presented secret. Unknown, malformed, expired and revoked all answer the same
     /// 401: a caller learns nothing about which tokens exist.
-    pub async fn resolve(&self, secret: &str) -> AppResult<Principal> {
+    pub async fn resolve(&self, secret: &str, client_addr: &str) -> AppResult<Principal> {
         let now = Timestamp::now();
         match TokenKind::of(secret) {
             Some(TokenKind::Session) => match self
@@ -242,6 +299,7 @@ impl Accounts {
                         user,
                         scopes: Scopes::all(),
                         credential: Credential::Session(session.id),
+                        client_addr: client_addr.to_owned(),
                     })
                 }
                 Err(StoreError::NotFound) => Err(AppError::Unauthorized),
@@ -260,6 +318,7 @@ impl Accounts {
                             user,
                             scopes: token.scopes,
                             credential: Credential::Token(token.id),
+                            client_addr: client_addr.to_owned(),
                         })
                     }
                     Ok(_) | Err(StoreError::NotFound) => Err(AppError::Unauthorized),
@@ -273,7 +332,7 @@ impl Accounts {
     /// Creates a personal API token; answers the secret (shown once) and the row.
     pub async fn create_token(
         &self,
-        user: &User,
+        actor: &Actor<'_>,
         name: &str,
         scopes: &[String],
         expires_in_days: Option<u32>,
@@ -302,6 +361,7 @@ impl Accounts {
                 .into());
             }
         };
+        let user = actor.user;
         let secret = TokenKind::Personal.generate();
         let new = NewApiToken {
             user_id: user.id,
@@ -312,6 +372,17 @@ impl Accounts {
             expires_at,
         };
         let token = self.store.create_token(&new, Timestamp::now()).await?;
+        self.audit
+            .record(NewAuditEntry {
+                after: Some(json!({
+                    "name": token.name,
+                    "prefix": token.display_prefix,
+                    "scopes": token.scopes.to_string(),
+                    "expires_at": token.expires_at.map(Timestamp::to_rfc3339),
+                })),
+                ..actor.entry("token.create", "token", token.id.to_string())
+            })
+            .await;
         Ok((secret, token))
     }
 
@@ -324,11 +395,17 @@ impl Accounts {
         Ok(self.store.list_tokens(user.id, before_id, limit).await?)
     }
 
-    pub async fn revoke_token(&self, user: &User, token_id: i64) -> AppResult<()> {
-        Ok(self
-            .store
-            .revoke_token(user.id, token_id, Timestamp::now())
-            .await?)
+    pub async fn revoke_token(&self, actor: &Actor<'_>, token_id: i64) -> AppResult<()> {
+        self.store
+            .revoke_token(actor.user.id, token_id, Timestamp::now())
+            .await?;
+        self.audit
+            .record(NewAuditEntry {
+                after: Some(json!({ "revoked": true })),
+                ..actor.entry("token.revoke", "token", token_id.to_string())
+            })
+            .await;
+        Ok(())
     }
 
     pub async fn update_display_name(&self, user: &User, name: &str) -> AppResult<User> {
@@ -363,15 +440,25 @@ impl Accounts {
             }
         })?;
         let hash = self.hash_work(move || PasswordHash::new(&new)).await?;
-        Ok(self
-            .store
+        self.store
             .update_password(
                 principal.user.id,
                 &hash,
                 principal.session_id(),
                 Timestamp::now(),
             )
-            .await?)
+            .await?;
+        self.audit
+            .record(NewAuditEntry {
+                after: Some(json!({ "other_sessions_ended": true })),
+                ..principal.actor().entry(
+                    "user.password_change",
+                    "user",
+                    principal.user.email.as_str(),
+                )
+            })
+            .await;
+        Ok(())
     }
 
     pub async fn sessions(&self, user: &User) -> AppResult<Vec<Session>> {

@@ -5,15 +5,17 @@
 //! module that does not exist (SPEC: another tenant's object answers 404). A visible module that
 //! the caller may not change answers 403. Admins act as owners of every publisher.
 
+use super::audit::{Actor, AuditLog, version_label};
 use crate::blob::{BlobKind, BlobStore};
 use crate::error::{AppError, AppResult};
 use bytes::Bytes;
+use serde_json::json;
 use souk_core::cursor::page_limit;
 use souk_core::{Cursor, Email, ModuleName, PublisherSlug, Role, Timestamp, ValidationError};
 use souk_store::{
     Category, DynStore, ImageRef, Member, MemberRole, Module, ModuleQuery, ModuleSort,
-    ModuleUpdate, NewModule, Publisher, PublisherProfile, Screenshot, StoreError, User, Version,
-    VersionStatus, Visibility,
+    ModuleUpdate, NewAuditEntry, NewModule, Publisher, PublisherProfile, Screenshot, StoreError,
+    User, Version, VersionStatus, Visibility,
 };
 
 /// Catalog operations over the store and the blob store.
@@ -22,6 +24,7 @@ pub struct Catalog {
     pub(crate) store: DynStore,
     pub(crate) blobs: BlobStore,
     pub(crate) keys: std::sync::Arc<crate::signing::RegistryKeys>,
+    pub(crate) audit: AuditLog,
 }
 
 /// What a visitor or member asked to see, and what they may do with it.
@@ -199,7 +202,12 @@ impl Catalog {
         blobs: BlobStore,
         keys: std::sync::Arc<crate::signing::RegistryKeys>,
     ) -> Self {
-        Self { store, blobs, keys }
+        Self {
+            audit: AuditLog::new(store.clone()),
+            store,
+            blobs,
+            keys,
+        }
     }
 
     /// The registry's signing keys.
@@ -338,13 +346,13 @@ impl Catalog {
 
     pub async fn add_member(
         &self,
-        user: &User,
+        actor: &Actor<'_>,
         slug: &str,
         email: &str,
         role: &str,
     ) -> AppResult<Member> {
         let p = self.publisher(slug).await?;
-        self.require_role(user, &p, true).await?;
+        self.require_role(actor.user, &p, true).await?;
         let role = MemberRole::parse(role.trim())
             .ok_or_else(|| invalid("role", "must be owner or maintainer"))?;
         let email = Email::parse(email)?;
@@ -369,6 +377,12 @@ impl Catalog {
                 ),
                 other => other.into(),
             })?;
+        self.audit
+            .record(NewAuditEntry {
+                after: Some(json!({ "member": email.as_str(), "role": role.as_str() })),
+                ..actor.entry("publisher.member_add", "publisher", p.slug.as_str())
+            })
+            .await;
         let members = self.store.members(p.id).await?;
         members
             .into_iter()
@@ -380,11 +394,12 @@ impl Catalog {
     /// anyone may leave. The last owner can do neither.
     pub async fn set_member_role(
         &self,
-        user: &User,
+        actor: &Actor<'_>,
         slug: &str,
         member_id: i64,
         role: Option<&str>,
     ) -> AppResult<()> {
+        let user = actor.user;
         let p = self.publisher(slug).await?;
         let leaving_self = role.is_none() && member_id == user.id;
         if !leaving_self {
@@ -399,6 +414,12 @@ impl Catalog {
             ),
             None => None,
         };
+        let before = self
+            .store
+            .members(p.id)
+            .await?
+            .into_iter()
+            .find(|m| m.user_id == member_id);
         self.store
             .set_member_role(p.id, member_id, role)
             .await
@@ -408,7 +429,26 @@ impl Catalog {
                     format!("{} must keep at least one owner", p.slug),
                 ),
                 other => other.into(),
+            })?;
+        let member = before
+            .as_ref()
+            .map_or_else(|| member_id.to_string(), |m| m.email.clone());
+        let action = if role.is_some() {
+            "publisher.member_role_change"
+        } else {
+            "publisher.member_remove"
+        };
+        self.audit
+            .record(NewAuditEntry {
+                before: Some(json!({
+                    "member": member,
+                    "role": before.as_ref().map(|m| m.role.as_str()),
+                })),
+                after: Some(json!({ "member": member, "role": role.map(MemberRole::as_str) })),
+                ..actor.entry(action, "publisher", p.slug.as_str())
             })
+            .await;
+        Ok(())
     }
 
     // ----- modules -----
@@ -673,12 +713,12 @@ impl Catalog {
     /// Yanks (`Some(reason)`) or unyanks a version.
     pub async fn set_yanked(
         &self,
-        user: &User,
+        actor: &Actor<'_>,
         name: &str,
         version: &str,
         reason: Option<&str>,
     ) -> AppResult<Version> {
-        let m = self.managed_module(user, name).await?;
+        let m = self.managed_module(actor.user, name).await?;
         let v = self.store.version(m.id, version.trim()).await?;
         let reason = match reason {
             Some(r) => Some(text("reason", r, 1, 500)?),
@@ -686,6 +726,18 @@ impl Catalog {
         };
         let yank = reason.as_deref().map(|r| (r, Timestamp::now()));
         self.store.set_yanked(v.id, yank).await?;
+        let action = if yank.is_some() {
+            "version.yank"
+        } else {
+            "version.unyank"
+        };
+        self.audit
+            .record(NewAuditEntry {
+                before: Some(json!({ "yanked": v.yanked_at.is_some(), "reason": v.yank_reason })),
+                after: Some(json!({ "yanked": yank.is_some(), "reason": reason })),
+                ..actor.entry(action, "version", version_label(&m.name, &v.version))
+            })
+            .await;
         tracing::info!(module = %m.name, version = %v.version, yanked = yank.is_some(), "yank changed");
         Ok(self.store.version(m.id, &v.version).await?)
     }
@@ -784,17 +836,18 @@ impl Catalog {
 
     pub async fn create_category(
         &self,
-        user: &User,
+        actor: &Actor<'_>,
         slug: &str,
         name: &str,
         parent: Option<&str>,
         position: i64,
     ) -> AppResult<Category> {
-        Self::require_admin(user)?;
+        Self::require_admin(actor.user)?;
         let slug = PublisherSlug::parse_syntax(slug).map_err(|e| invalid("slug", e.message))?;
         let name = text("name", name, 1, 60)?;
         let parent_id = category_in(&self.store.categories().await?, "parent", parent)?;
-        self.store
+        let created = self
+            .store
             .create_category(slug.as_str(), &name, parent_id, position)
             .await
             .map_err(|e| match e {
@@ -803,18 +856,25 @@ impl Catalog {
                     format!("a category named {slug} already exists"),
                 ),
                 other => other.into(),
+            })?;
+        self.audit
+            .record(NewAuditEntry {
+                after: Some(category_snapshot(&created)),
+                ..actor.entry("category.create", "category", created.slug.as_str())
             })
+            .await;
+        Ok(created)
     }
 
     pub async fn update_category(
         &self,
-        user: &User,
+        actor: &Actor<'_>,
         slug: &str,
         name: &str,
         parent: Option<&str>,
         position: i64,
     ) -> AppResult<Category> {
-        Self::require_admin(user)?;
+        Self::require_admin(actor.user)?;
         let all = self.store.categories().await?;
         let cat = all
             .iter()
@@ -833,16 +893,24 @@ impl Catalog {
         self.store
             .update_category(cat.id, &name, parent_id, position)
             .await?;
-        Ok(Category {
+        let updated = Category {
             name,
             parent_id,
             position,
             ..cat.clone()
-        })
+        };
+        self.audit
+            .record(NewAuditEntry {
+                before: Some(category_snapshot(cat)),
+                after: Some(category_snapshot(&updated)),
+                ..actor.entry("category.update", "category", cat.slug.as_str())
+            })
+            .await;
+        Ok(updated)
     }
 
-    pub async fn delete_category(&self, user: &User, slug: &str) -> AppResult<()> {
-        Self::require_admin(user)?;
+    pub async fn delete_category(&self, actor: &Actor<'_>, slug: &str) -> AppResult<()> {
+        Self::require_admin(actor.user)?;
         let all = self.store.categories().await?;
         let cat = all
             .iter()
@@ -857,6 +925,18 @@ impl Catalog {
                     format!("{slug} still has subcategories; move or delete them first"),
                 ),
                 other => other.into(),
+            })?;
+        self.audit
+            .record(NewAuditEntry {
+                before: Some(category_snapshot(cat)),
+                ..actor.entry("category.delete", "category", cat.slug.as_str())
             })
+            .await;
+        Ok(())
     }
+}
+
+/// The fields of a category the audit log keeps.
+fn category_snapshot(c: &Category) -> serde_json::Value {
+    json!({ "name": c.name, "parent_id": c.parent_id, "position": c.position })
 }

@@ -1,11 +1,13 @@
 //! Discovery's rules: searching and browsing through the index, the featured list admins curate,
 //! trending modules, and index maintenance.
 
+use super::audit::{Actor, AuditLog};
 use crate::error::{AppError, AppResult};
 use crate::search::SearchIndex;
 use crate::search::query::{SearchParams, SearchRequest, SearchResults, Sort};
+use serde_json::json;
 use souk_core::{Role, Timestamp};
-use souk_store::{DynStore, Module, StoreError, User};
+use souk_store::{DynStore, Module, NewAuditEntry, StoreError, User};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -16,6 +18,7 @@ pub const MAX_FEATURED: usize = 50;
 pub struct Discovery {
     store: DynStore,
     index: Arc<SearchIndex>,
+    audit: AuditLog,
 }
 
 fn require_admin(user: &User, what: &str) -> AppResult<()> {
@@ -28,7 +31,11 @@ fn require_admin(user: &User, what: &str) -> AppResult<()> {
 
 impl Discovery {
     pub fn new(store: DynStore, index: Arc<SearchIndex>) -> Self {
-        Self { store, index }
+        Self {
+            audit: AuditLog::new(store.clone()),
+            store,
+            index,
+        }
     }
 
     pub fn index(&self) -> &Arc<SearchIndex> {
@@ -92,8 +99,14 @@ impl Discovery {
 
     /// Replaces the featured list with these module names, in order. Every name must be a
     /// public module; the list is written whole or not at all.
-    pub async fn set_featured(&self, user: &User, names: &[String]) -> AppResult<Vec<Module>> {
+    pub async fn set_featured(
+        &self,
+        actor: &Actor<'_>,
+        names: &[String],
+    ) -> AppResult<Vec<Module>> {
+        let user = actor.user;
         require_admin(user, "curate the featured list")?;
+        let before = self.featured_for_admin(user).await?;
         if names.len() > MAX_FEATURED {
             return Err(AppError::unprocessable(
                 "too_many_featured",
@@ -131,13 +144,29 @@ impl Discovery {
         self.store
             .set_featured(&ids, user.id, Timestamp::now())
             .await?;
-        self.featured_for_admin(user).await
+        let after = self.featured_for_admin(user).await?;
+        let names = |list: &[Module]| list.iter().map(|m| m.name.clone()).collect::<Vec<_>>();
+        self.audit
+            .record(NewAuditEntry {
+                before: Some(json!({ "modules": names(&before) })),
+                after: Some(json!({ "modules": names(&after) })),
+                ..actor.entry("featured.set", "featured", "featured")
+            })
+            .await;
+        Ok(after)
     }
 
     /// Asks every node to rebuild its index (admins). Answers the change-log id of the request.
-    pub async fn request_reindex(&self, user: &User) -> AppResult<i64> {
-        require_admin(user, "rebuild the search index")?;
-        Ok(self.store.request_search_rebuild(Timestamp::now()).await?)
+    pub async fn request_reindex(&self, actor: &Actor<'_>) -> AppResult<i64> {
+        require_admin(actor.user, "rebuild the search index")?;
+        let request = self.store.request_search_rebuild(Timestamp::now()).await?;
+        self.audit
+            .record(NewAuditEntry {
+                after: Some(json!({ "request": request })),
+                ..actor.entry("search.reindex", "search_index", "all")
+            })
+            .await;
+        Ok(request)
     }
 
     /// Listed modules per category slug, subcategories included.

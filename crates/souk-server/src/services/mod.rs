@@ -2,6 +2,7 @@
 //! what it answers; services know nothing of HTTP beyond returning [`crate::error::AppError`].
 
 pub mod accounts;
+pub mod audit;
 pub mod catalog;
 pub mod counters;
 pub mod discovery;

@@ -10,17 +10,19 @@
 //! finding and is retried with a doubling wait; after `moderation.check_attempts` tries it waits
 //! for a rescan. It never lets the version through.
 
+use super::audit::{Actor, AuditLog, system_entry, version_label};
 use crate::blob::{BlobKind, BlobStore};
 use crate::checks::{CheckReport, Checker};
 use crate::config::{ModerationConfig, ReviewPolicy};
 use crate::error::{AppError, AppResult};
 use crate::signing::RegistryKeys;
+use serde_json::json;
 use souk_core::findings::{Finding, Severity};
 use souk_core::{Role, Timestamp};
 use souk_store::moderation::CHECK_JOB;
 use souk_store::{
-    DynStore, Job, Module, NewPublisherMessage, Publisher, QueueEntry, StatusChange, StoreError,
-    StoredFinding, User, Version, VersionStatus,
+    DynStore, Job, Module, NewAuditEntry, NewPublisherMessage, Publisher, QueueEntry, StatusChange,
+    StoreError, StoredFinding, User, Version, VersionStatus,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +38,7 @@ pub struct Moderation(Arc<Inner>);
 
 struct Inner {
     store: DynStore,
+    audit: AuditLog,
     blobs: BlobStore,
     keys: Arc<RegistryKeys>,
     checker: Checker,
@@ -68,6 +71,7 @@ impl Moderation {
             hex::encode(nonce)
         );
         Self(Arc::new(Inner {
+            audit: AuditLog::new(store.clone()),
             store,
             blobs,
             keys,
@@ -240,6 +244,8 @@ impl Moderation {
             Err(e) => return Err(e.into()),
         }
         self.0.store.complete_job(job.id, &self.0.worker).await?;
+        self.record_checked(&module, &version, &change, findings.len())
+            .await;
         tracing::info!(module = %module.name, version = %version.version, status = to.as_str(),
             findings = findings.len(), elapsed_ms = started.elapsed().as_millis() as u64,
             "checks finished");
@@ -456,6 +462,52 @@ impl Moderation {
     // ----- moderators -----
 
     /// Staff only, and never on their own publisher's versions.
+    /// The audit entry of a state change of `version` by `actor`: the status and reason before
+    /// and after.
+    fn status_entry(
+        actor: &Actor<'_>,
+        action: &str,
+        module: &Module,
+        version: &Version,
+        change: &StatusChange<'_>,
+    ) -> NewAuditEntry {
+        NewAuditEntry {
+            before: Some(json!({
+                "status": version.status.as_str(),
+                "reason": version.status_reason,
+            })),
+            after: Some(json!({ "status": change.to.as_str(), "reason": change.reason })),
+            ..actor.entry(
+                action,
+                "version",
+                version_label(&module.name, &version.version),
+            )
+        }
+    }
+
+    /// Records what the checks decided, as `system`.
+    async fn record_checked(
+        &self,
+        module: &Module,
+        version: &Version,
+        change: &StatusChange<'_>,
+        findings: usize,
+    ) {
+        let target = version_label(&module.name, &version.version);
+        self.0
+            .audit
+            .record(NewAuditEntry {
+                before: Some(json!({ "status": version.status.as_str() })),
+                after: Some(json!({
+                    "status": change.to.as_str(),
+                    "reason": change.reason,
+                    "findings": findings,
+                })),
+                ..system_entry("version.checked", "version", target)
+            })
+            .await;
+    }
+
     async fn require_moderator_for(&self, user: &User, module: &Module) -> AppResult<()> {
         require_staff(user)?;
         match self.0.store.member_role(module.publisher_id, user.id).await {
@@ -486,15 +538,18 @@ impl Moderation {
         Ok((module, version))
     }
 
+    /// Applies a moderator's (or publisher's) state change, with its audit entry in the same
+    /// transaction.
     async fn change(
         &self,
         version: &Version,
         change: StatusChange<'_>,
         what: &str,
+        audit: &NewAuditEntry,
     ) -> AppResult<Version> {
         self.0
             .store
-            .change_version_status(version.id, &change)
+            .change_version_status(version.id, &change, Some(audit))
             .await
             .map_err(|e| match e {
                 StoreError::Conflict { .. } => AppError::Conflict {
@@ -517,12 +572,12 @@ impl Moderation {
     /// Approves a version waiting for review: the registry signs it and it is published.
     pub async fn approve(
         &self,
-        user: &User,
+        actor: &Actor<'_>,
         name: &str,
         version: &str,
     ) -> AppResult<(Module, Version)> {
         let (module, v) = self.target(name, version).await?;
-        self.require_moderator_for(user, &module).await?;
+        self.require_moderator_for(actor.user, &module).await?;
         if v.status != VersionStatus::PendingReview {
             return Err(not_in(&v, "approving", &[VersionStatus::PendingReview]));
         }
@@ -532,22 +587,18 @@ impl Moderation {
             .keys
             .sign_package(&staged.prehash, &module.name, &v.version, &v.sha256)
             .map_err(AppError::internal)?;
-        let done = self
-            .change(
-                &v,
-                StatusChange {
-                    from: &[VersionStatus::PendingReview],
-                    to: VersionStatus::Published,
-                    reason: None,
-                    by: Some(user.id),
-                    at: Timestamp::now(),
-                    signature: Some((&sig, &key)),
-                    clear_appeal: true,
-                },
-                "approving",
-            )
-            .await?;
-        tracing::info!(module = %module.name, version = %v.version, moderator = user.id, "version approved");
+        let change = StatusChange {
+            from: &[VersionStatus::PendingReview],
+            to: VersionStatus::Published,
+            reason: None,
+            by: Some(actor.user.id),
+            at: Timestamp::now(),
+            signature: Some((&sig, &key)),
+            clear_appeal: true,
+        };
+        let entry = Self::status_entry(actor, "version.approve", &module, &v, &change);
+        let done = self.change(&v, change, "approving", &entry).await?;
+        tracing::info!(module = %module.name, version = %v.version, moderator = actor.user.id, "version approved");
         self.tell(
             &module,
             &done,
@@ -562,33 +613,29 @@ impl Moderation {
     /// Rejects a version waiting for the checks or a moderator, with a reason the publisher sees.
     pub async fn reject(
         &self,
-        user: &User,
+        actor: &Actor<'_>,
         name: &str,
         version: &str,
         reason: &str,
     ) -> AppResult<(Module, Version)> {
         let reason = reason_text(reason)?;
         let (module, v) = self.target(name, version).await?;
-        self.require_moderator_for(user, &module).await?;
+        self.require_moderator_for(actor.user, &module).await?;
         let from = [VersionStatus::PendingChecks, VersionStatus::PendingReview];
         if !from.contains(&v.status) {
             return Err(not_in(&v, "rejecting", &from));
         }
-        let done = self
-            .change(
-                &v,
-                StatusChange {
-                    from: &from,
-                    to: VersionStatus::Rejected,
-                    reason: Some(&reason),
-                    by: Some(user.id),
-                    at: Timestamp::now(),
-                    signature: None,
-                    clear_appeal: true,
-                },
-                "rejecting",
-            )
-            .await?;
+        let change = StatusChange {
+            from: &from,
+            to: VersionStatus::Rejected,
+            reason: Some(&reason),
+            by: Some(actor.user.id),
+            at: Timestamp::now(),
+            signature: None,
+            clear_appeal: true,
+        };
+        let entry = Self::status_entry(actor, "version.reject", &module, &v, &change);
+        let done = self.change(&v, change, "rejecting", &entry).await?;
         self.tell(
             &module,
             &done,
@@ -606,34 +653,30 @@ impl Moderation {
     /// Pulls a published version: hidden from search, downloads refused, its publisher told.
     pub async fn quarantine(
         &self,
-        user: &User,
+        actor: &Actor<'_>,
         name: &str,
         version: &str,
         reason: &str,
     ) -> AppResult<(Module, Version)> {
         let reason = reason_text(reason)?;
         let (module, v) = self.target(name, version).await?;
-        self.require_moderator_for(user, &module).await?;
+        self.require_moderator_for(actor.user, &module).await?;
         let from = [VersionStatus::Published];
         if v.status != VersionStatus::Published {
             return Err(not_in(&v, "quarantining", &from));
         }
-        let done = self
-            .change(
-                &v,
-                StatusChange {
-                    from: &from,
-                    to: VersionStatus::Quarantined,
-                    reason: Some(&reason),
-                    by: Some(user.id),
-                    at: Timestamp::now(),
-                    signature: None,
-                    clear_appeal: true,
-                },
-                "quarantining",
-            )
-            .await?;
-        tracing::warn!(module = %module.name, version = %v.version, moderator = user.id, "version quarantined");
+        let change = StatusChange {
+            from: &from,
+            to: VersionStatus::Quarantined,
+            reason: Some(&reason),
+            by: Some(actor.user.id),
+            at: Timestamp::now(),
+            signature: None,
+            clear_appeal: true,
+        };
+        let entry = Self::status_entry(actor, "version.quarantine", &module, &v, &change);
+        let done = self.change(&v, change, "quarantining", &entry).await?;
+        tracing::warn!(module = %module.name, version = %v.version, moderator = actor.user.id, "version quarantined");
         self.tell(
             &module,
             &done,
@@ -654,31 +697,27 @@ impl Moderation {
     /// Releases a quarantined version: published again, with its signature.
     pub async fn release(
         &self,
-        user: &User,
+        actor: &Actor<'_>,
         name: &str,
         version: &str,
     ) -> AppResult<(Module, Version)> {
         let (module, v) = self.target(name, version).await?;
-        self.require_moderator_for(user, &module).await?;
+        self.require_moderator_for(actor.user, &module).await?;
         let from = [VersionStatus::Quarantined];
         if v.status != VersionStatus::Quarantined {
             return Err(not_in(&v, "releasing", &from));
         }
-        let done = self
-            .change(
-                &v,
-                StatusChange {
-                    from: &from,
-                    to: VersionStatus::Published,
-                    reason: None,
-                    by: Some(user.id),
-                    at: Timestamp::now(),
-                    signature: None,
-                    clear_appeal: true,
-                },
-                "releasing",
-            )
-            .await?;
+        let change = StatusChange {
+            from: &from,
+            to: VersionStatus::Published,
+            reason: None,
+            by: Some(actor.user.id),
+            at: Timestamp::now(),
+            signature: None,
+            clear_appeal: true,
+        };
+        let entry = Self::status_entry(actor, "version.release", &module, &v, &change);
+        let done = self.change(&v, change, "releasing", &entry).await?;
         self.tell(
             &module,
             &done,
@@ -769,7 +808,12 @@ impl Moderation {
 
     /// Runs the checks again (after a scanner was fixed, or with a new rule set). Members of the
     /// publisher and staff may ask; a published or quarantined version is not rescanned.
-    pub async fn rescan(&self, user: &User, module: &Module, version: &str) -> AppResult<Version> {
+    pub async fn rescan(
+        &self,
+        actor: &Actor<'_>,
+        module: &Module,
+        version: &str,
+    ) -> AppResult<Version> {
         let v = self.0.store.version(module.id, version.trim()).await?;
         let from = [
             VersionStatus::PendingChecks,
@@ -779,21 +823,17 @@ impl Moderation {
         if !from.contains(&v.status) {
             return Err(not_in(&v, "a rescan", &from));
         }
-        let done = self
-            .change(
-                &v,
-                StatusChange {
-                    from: &from,
-                    to: VersionStatus::PendingChecks,
-                    reason: Some("a rescan was asked for"),
-                    by: Some(user.id),
-                    at: Timestamp::now(),
-                    signature: None,
-                    clear_appeal: false,
-                },
-                "a rescan",
-            )
-            .await?;
+        let change = StatusChange {
+            from: &from,
+            to: VersionStatus::PendingChecks,
+            reason: Some("a rescan was asked for"),
+            by: Some(actor.user.id),
+            at: Timestamp::now(),
+            signature: None,
+            clear_appeal: false,
+        };
+        let entry = Self::status_entry(actor, "version.rescan", module, &v, &change);
+        let done = self.change(&v, change, "a rescan", &entry).await?;
         self.wake();
         Ok(done)
     }
@@ -802,6 +842,7 @@ impl Moderation {
     /// on a quarantined version the appeal waits for a moderator in the quarantine list.
     pub async fn appeal(
         &self,
+        actor: &Actor<'_>,
         module: &Module,
         version: &str,
         message: &str,
@@ -818,23 +859,32 @@ impl Moderation {
         match v.status {
             VersionStatus::Rejected => {
                 self.0.store.set_appeal(v.id, Some((&message, now))).await?;
-                self.change(
-                    &v,
-                    StatusChange {
-                        from: &[VersionStatus::Rejected],
-                        to: VersionStatus::PendingReview,
-                        reason: Some("the publisher appealed the rejection"),
-                        by: None,
-                        at: now,
-                        signature: None,
-                        clear_appeal: false,
-                    },
-                    "an appeal",
-                )
-                .await
+                let change = StatusChange {
+                    from: &[VersionStatus::Rejected],
+                    to: VersionStatus::PendingReview,
+                    reason: Some("the publisher appealed the rejection"),
+                    by: None,
+                    at: now,
+                    signature: None,
+                    clear_appeal: false,
+                };
+                let mut entry = Self::status_entry(actor, "version.appeal", module, &v, &change);
+                if let Some(after) = entry.after.as_mut().and_then(|a| a.as_object_mut()) {
+                    after.insert("appeal".into(), message.clone().into());
+                }
+                self.change(&v, change, "an appeal", &entry).await
             }
             VersionStatus::Quarantined => {
                 self.0.store.set_appeal(v.id, Some((&message, now))).await?;
+                let target = version_label(&module.name, &v.version);
+                self.0
+                    .audit
+                    .record(NewAuditEntry {
+                        before: Some(json!({ "status": v.status.as_str(), "appeal": v.appeal })),
+                        after: Some(json!({ "status": v.status.as_str(), "appeal": message })),
+                        ..actor.entry("version.appeal", "version", target)
+                    })
+                    .await;
                 Ok(self.0.store.version(module.id, &v.version).await?)
             }
             _ => Err(not_in(
@@ -846,7 +896,12 @@ impl Moderation {
     }
 
     /// A publisher asks to be verified.
-    pub async fn request_verification(&self, publisher: &Publisher, note: &str) -> AppResult<()> {
+    pub async fn request_verification(
+        &self,
+        actor: &Actor<'_>,
+        publisher: &Publisher,
+        note: &str,
+    ) -> AppResult<()> {
         if publisher.verified_at.is_some() {
             return Err(AppError::conflict_with(
                 "verified",
@@ -864,22 +919,47 @@ impl Moderation {
             .store
             .set_verification_request(publisher.id, Some((&note, Timestamp::now())))
             .await?;
+        self.0
+            .audit
+            .record(NewAuditEntry {
+                before: Some(json!({ "verification_note": publisher.verification_note })),
+                after: Some(json!({ "verification_note": note })),
+                ..actor.entry(
+                    "publisher.verification_request",
+                    "publisher",
+                    publisher.slug.as_str(),
+                )
+            })
+            .await;
         Ok(())
     }
 
     /// An admin grants (`true`) or withdraws verification.
     pub async fn set_verified(
         &self,
-        user: &User,
+        actor: &Actor<'_>,
         slug: &str,
         verified: bool,
     ) -> AppResult<Publisher> {
-        require_admin(user)?;
+        require_admin(actor.user)?;
         let publisher = self.publisher(slug).await?;
         self.0
             .store
             .set_verified(publisher.id, verified.then(Timestamp::now))
             .await?;
+        let action = if verified {
+            "publisher.verify"
+        } else {
+            "publisher.unverify"
+        };
+        self.0
+            .audit
+            .record(NewAuditEntry {
+                before: Some(json!({ "verified": publisher.verified_at.is_some() })),
+                after: Some(json!({ "verified": verified })),
+                ..actor.entry(action, "publisher", publisher.slug.as_str())
+            })
+            .await;
         let (kind, subject, body) = if verified {
             (
                 "verified",
@@ -901,12 +981,26 @@ impl Moderation {
     /// An admin suspends a publisher (with a reason) or lifts the suspension.
     pub async fn set_suspended(
         &self,
-        user: &User,
+        actor: &Actor<'_>,
         slug: &str,
         reason: Option<&str>,
     ) -> AppResult<Publisher> {
-        require_admin(user)?;
+        require_admin(actor.user)?;
         let publisher = self.publisher(slug).await?;
+        let before = json!({
+            "suspended": publisher.suspended_at.is_some(),
+            "reason": publisher.suspension_reason,
+        });
+        let (action, after) = match reason {
+            Some(r) => (
+                "publisher.suspend",
+                json!({ "suspended": true, "reason": reason_text(r)? }),
+            ),
+            None => (
+                "publisher.unsuspend",
+                json!({ "suspended": false, "reason": null }),
+            ),
+        };
         match reason {
             Some(reason) => {
                 let reason = reason_text(reason)?;
@@ -937,6 +1031,14 @@ impl Moderation {
                 .await;
             }
         }
+        self.0
+            .audit
+            .record(NewAuditEntry {
+                before: Some(before),
+                after: Some(after),
+                ..actor.entry(action, "publisher", publisher.slug.as_str())
+            })
+            .await;
         self.publisher(slug).await
     }
 

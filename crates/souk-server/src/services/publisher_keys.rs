@@ -7,11 +7,13 @@
 //! keeps the key listed with its `revoked_at`, so that the versions it signed before stay
 //! explainable; no upload may use it afterwards (see [`super::publisher_signing`]).
 
+use super::audit::Actor;
 use super::catalog::Catalog;
 use crate::error::{AppError, AppResult};
+use serde_json::json;
 use souk_core::signing::{KeyId, PublicKey};
 use souk_core::{Timestamp, ValidationError};
-use souk_store::{NewPublisherKey, Publisher, PublisherKey, StoreError, User};
+use souk_store::{NewAuditEntry, NewPublisherKey, Publisher, PublisherKey, StoreError};
 
 /// The longest key name, in characters.
 pub const MAX_KEY_NAME_CHARS: usize = 100;
@@ -28,11 +30,12 @@ impl Catalog {
     /// key line or a whole `.pub` file; `name` labels it (default: the key id).
     pub async fn register_publisher_key(
         &self,
-        user: &User,
+        actor: &Actor<'_>,
         slug: &str,
         raw: &str,
         name: Option<&str>,
     ) -> AppResult<PublisherKey> {
+        let user = actor.user;
         let (p, _) = self.membership(user, slug).await?;
         let public = PublicKey::parse(raw)?;
         let id = public.id().to_hex();
@@ -60,6 +63,14 @@ impl Catalog {
                 other => other.into(),
             })?;
         tracing::info!(publisher = %p.slug, key_id = %key.id, user_id = user.id, "publisher key registered");
+        self.audit
+            .record(NewAuditEntry {
+                after: Some(
+                    json!({ "publisher": p.slug.as_str(), "name": key.name, "revoked": false }),
+                ),
+                ..actor.entry("publisher_key.register", "publisher_key", key.id.as_str())
+            })
+            .await;
         Ok(key)
     }
 
@@ -67,10 +78,11 @@ impl Catalog {
     /// An id that is not one of this publisher's keys answers 404.
     pub async fn revoke_publisher_key(
         &self,
-        user: &User,
+        actor: &Actor<'_>,
         slug: &str,
         id: &str,
     ) -> AppResult<PublisherKey> {
+        let user = actor.user;
         let (p, _) = self.membership(user, slug).await?;
         let id = KeyId::parse_hex(id)
             .map_err(|_| AppError::NotFound)?
@@ -80,6 +92,14 @@ impl Catalog {
             .revoke_publisher_key(p.id, &id, Timestamp::now())
             .await?;
         tracing::info!(publisher = %p.slug, key_id = %key.id, user_id = user.id, "publisher key revoked");
+        self.audit
+            .record(NewAuditEntry {
+                after: Some(
+                    json!({ "publisher": p.slug.as_str(), "name": key.name, "revoked": true }),
+                ),
+                ..actor.entry("publisher_key.revoke", "publisher_key", key.id.as_str())
+            })
+            .await;
         Ok(key)
     }
 }

@@ -228,7 +228,7 @@ pub async fn create_token(
     };
     match state
         .accounts
-        .create_token(&p.user, field("name"), &scopes, expires)
+        .create_token(&p.actor(), field("name"), &scopes, expires)
         .await
     {
         // Rendered, not redirected: the secret must not travel in a cookie or a URL.
@@ -245,7 +245,7 @@ pub async fn revoke_token(
 ) -> Result<Response, PageError> {
     ctx.check_csrf(&form.csrf_token)?;
     let p = ctx.require_user()?;
-    state.accounts.revoke_token(&p.user, id).await?;
+    state.accounts.revoke_token(&p.actor(), id).await?;
     Ok(redirect_with_flash(
         "/account",
         "success",

@@ -146,7 +146,7 @@ async fn edit(
         Ok(names) => names,
         Err(why) => return Ok(redirect_with_flash(PAGE, "error", &why, ctx)),
     };
-    match state.discovery.set_featured(&user.user, &names).await {
+    match state.discovery.set_featured(&user.actor(), &names).await {
         Ok(_) => Ok(redirect_with_flash(PAGE, "success", &edit.done(name), ctx)),
         // The service names the list entry (`modules[3]`); the message alone reads better here.
         Err(AppError::Unprocessable { message, .. }) => {

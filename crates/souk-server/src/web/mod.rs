@@ -10,6 +10,7 @@
 pub mod account;
 pub mod admin;
 pub mod assets;
+pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod docs;
@@ -59,6 +60,8 @@ pub fn router(config: &crate::Config) -> Router<AppState> {
         .route("/search", get(search::search))
         .route("/search/live", get(search::live))
         .route("/categories/{slug}", get(search::category))
+        .route("/admin/audit", get(audit::page))
+        .route("/admin/audit.csv", get(audit::csv))
         .route("/admin/featured", get(admin::featured))
         .route("/admin/featured/add", post(admin::add))
         .route("/admin/featured/move", post(admin::move_one))
@@ -222,7 +225,10 @@ pub async fn context(State(state): State<AppState>, mut req: Request, next: Next
         .map(str::to_owned);
     let flash = cookie(headers, FLASH_COOKIE).and_then(Flash::decode);
     let user = match cookie(headers, SESSION_COOKIE) {
-        Some(secret) => state.accounts.resolve(secret).await.ok(),
+        Some(secret) => {
+            let client = crate::extract::client_info(headers, req.extensions(), &state);
+            state.accounts.resolve(secret, &client.ip).await.ok()
+        }
         None => None,
     };
     let csrf_cookie = existing_csrf

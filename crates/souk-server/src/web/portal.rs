@@ -255,7 +255,7 @@ pub async fn add_key(
     let (p, _) = state.catalog.membership(&user.user, &slug).await?;
     let result = state
         .catalog
-        .register_publisher_key(&user.user, &p.slug, &form.public_key, Some(&form.name))
+        .register_publisher_key(&user.actor(), &p.slug, &form.public_key, Some(&form.name))
         .await;
     back(&ctx, &publisher_url(&p.slug), result, |k| {
         format!("Key {} added: uploads may now be signed with it.", k.id)
@@ -273,7 +273,7 @@ pub async fn revoke_key(
     let (p, _) = state.catalog.membership(&user.user, &slug).await?;
     let result = state
         .catalog
-        .revoke_publisher_key(&user.user, &p.slug, &id)
+        .revoke_publisher_key(&user.actor(), &p.slug, &id)
         .await;
     back(&ctx, &publisher_url(&p.slug), result, |k| {
         format!(
@@ -369,7 +369,7 @@ pub async fn add_member(
     let (p, _) = state.catalog.membership(&user.user, &slug).await?;
     let result = state
         .catalog
-        .add_member(&user.user, &p.slug, &form.email, &form.role)
+        .add_member(&user.actor(), &p.slug, &form.email, &form.role)
         .await;
     back(&ctx, &publisher_url(&p.slug), result, |m| {
         format!("{} is now a {} of {}.", m.email, m.role.as_str(), p.slug)
@@ -395,7 +395,7 @@ pub async fn set_role(
     let (p, _) = state.catalog.membership(&user.user, &slug).await?;
     let result = state
         .catalog
-        .set_member_role(&user.user, &p.slug, member_id, Some(&form.role))
+        .set_member_role(&user.actor(), &p.slug, member_id, Some(&form.role))
         .await;
     back(&ctx, &publisher_url(&p.slug), result, |()| {
         "Role changed.".into()
@@ -414,7 +414,7 @@ pub async fn remove_member(
     let (p, _) = state.catalog.membership(&user.user, &slug).await?;
     let result = state
         .catalog
-        .set_member_role(&user.user, &p.slug, member_id, None)
+        .set_member_role(&user.actor(), &p.slug, member_id, None)
         .await;
     let url = publisher_url(&p.slug);
     match result {
@@ -739,7 +739,7 @@ pub async fn yank(
     let m = state.catalog.managed_module(&user.user, &name).await?;
     let result = state
         .catalog
-        .set_yanked(&user.user, &m.name, &version, Some(&form.reason))
+        .set_yanked(&user.actor(), &m.name, &version, Some(&form.reason))
         .await;
     back(&ctx, &module_url(&m.name), result, |v| {
         format!(
@@ -760,7 +760,7 @@ pub async fn unyank(
     let m = state.catalog.managed_module(&user.user, &name).await?;
     let result = state
         .catalog
-        .set_yanked(&user.user, &m.name, &version, None)
+        .set_yanked(&user.actor(), &m.name, &version, None)
         .await;
     back(&ctx, &module_url(&m.name), result, |v| {
         format!("{} {} is available again.", m.name, v.version)

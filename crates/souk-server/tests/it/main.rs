@@ -4,6 +4,7 @@
 
 mod accounts;
 mod api_conventions;
+mod audit;
 mod browser;
 mod catalog;
 mod idempotency;

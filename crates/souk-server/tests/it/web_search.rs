@@ -13,7 +13,7 @@ use serde_json::json;
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
 /// A person in a browser: their own cookie jar on `app`.
-struct Browser {
+pub(crate) struct Browser {
     client: Client,
     base: String,
     csrf: String,
@@ -42,7 +42,7 @@ impl Browser {
     }
 
     /// Signs in through the sign-in form.
-    async fn signed_in(app: &TestApp, email: &str) -> Browser {
+    pub(crate) async fn signed_in(app: &TestApp, email: &str) -> Browser {
         let b = Self::visitor(app).await;
         let resp = b
             .post_form("/login", &[("email", email), ("password", PASSWORD)])
@@ -51,7 +51,7 @@ impl Browser {
         b
     }
 
-    async fn get(&self, path: &str) -> Response {
+    pub(crate) async fn get(&self, path: &str) -> Response {
         self.client
             .get(format!("{}{path}", self.base))
             .send()
@@ -59,7 +59,7 @@ impl Browser {
             .unwrap()
     }
 
-    async fn page(&self, path: &str) -> (StatusCode, String) {
+    pub(crate) async fn page(&self, path: &str) -> (StatusCode, String) {
         let resp = self.get(path).await;
         (resp.status(), resp.text().await.unwrap())
     }
