@@ -441,7 +441,7 @@ async fn browser_creates_a_publisher_and_publishes_a_module_from_the_portal() {
     let Some(session) = Session::open().await else {
         return;
     };
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().checks_worker().start().await.unwrap();
     let outcome = publishing_journey(&app, &session.browser, session.scratch.path()).await;
     session.finish(outcome).await;
 }
@@ -558,7 +558,8 @@ async fn publishing_journey(app: &TestApp, b: &Browser, scratch: &Path) -> anyho
     let input = b.wait_for("#package-file").await?;
     b.send_keys(&input, &package.display().to_string()).await?;
     b.click_on("#upload-version").await?;
-    b.wait_text_containing(".flash", "Published economy 1.0.0")
+    // The upload is accepted at once; the background checks then publish it.
+    b.wait_text_containing(".flash", "Uploaded economy 1.0.0")
         .await
         .context("after uploading the package")?;
     let versions = b.wait_text("#portal-versions").await?;
