@@ -110,6 +110,9 @@ enum AdminCommand {
     },
     /// Rebuild the search index from the database, here and on every running node.
     Reindex,
+    /// Make a new registry signing key and retire the current one (it stays published, so
+    /// that what it signed still verifies). Restart every node afterwards.
+    RotateSigningKey,
 }
 
 /// A failure and the exit code it deserves.
@@ -214,6 +217,24 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     println!("created {} user {} (id {})", user.role, user.email, user.id);
                 }
                 AdminCommand::Reindex => reindex::run(&config).await?,
+                AdminCommand::RotateSigningKey => {
+                    let dir = config.signing_keys_dir();
+                    let (key, retired) = souk_server::signing::RegistryKeys::rotate(
+                        &dir,
+                        souk_core::Timestamp::now(),
+                    )?;
+                    println!(
+                        "new registry signing key {} in {}",
+                        key.key.id().to_hex(),
+                        dir.display()
+                    );
+                    for id in retired {
+                        println!("retired key {id}: it signs no more and stays published");
+                    }
+                    println!(
+                        "restart every node (with the same key files) for the new key to sign"
+                    );
+                }
             }
         }
         Command::Init(args) => client::init::run(&args)?,

@@ -787,3 +787,83 @@ fn a_marketplace_serving_other_bytes_does_not_verify() {
         )
     );
 }
+
+#[tokio::test]
+async fn a_rotated_signing_key_signs_new_versions_and_old_signatures_still_verify() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let work = root.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let client = || souk(&work);
+    let (cmd, addr) = serve(root.path(), &data);
+    let server = Server::start(cmd, &addr).await;
+    let base = server.base.clone();
+    let token = author_with_publisher(&base).await;
+    ok(client(), &["init", "economy", "--publisher", "acme"]);
+    ok(
+        client(),
+        &["publish", "economy", "--registry", &base, "--token", &token],
+    );
+    let keys: Value = serde_json::from_str(&get_text(format!("{base}/api/v1/keys")).await).unwrap();
+    let old = keys["keys"][0]["id"].as_str().unwrap().to_owned();
+    drop(server);
+
+    let out = ok(
+        souk(root.path()),
+        &[
+            "admin",
+            "rotate-signing-key",
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    let new = lines[0]
+        .strip_prefix("new registry signing key ")
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{out}"))
+        .to_owned();
+    assert_ne!(new, old);
+    assert_eq!(
+        lines[1],
+        format!("retired key {old}: it signs no more and stays published")
+    );
+
+    let (cmd, addr) = serve(root.path(), &data);
+    let server = Server::start(cmd, &addr).await;
+    let base = server.base.clone();
+    let keys: Value = serde_json::from_str(&get_text(format!("{base}/api/v1/keys")).await).unwrap();
+    let ids: Vec<&str> = keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&old.as_str()) && ids.contains(&new.as_str()),
+        "{keys}"
+    );
+
+    let manifest = work.join("economy/souk.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace("version = \"0.1.0\"", "version = \"0.2.0\""),
+    )
+    .unwrap();
+    ok(
+        client(),
+        &["publish", "economy", "--registry", &base, "--token", &token],
+    );
+    for (version, key) in [("0.1.0", &old), ("0.2.0", &new)] {
+        let out = ok(
+            client(),
+            &["verify", &format!("economy@{version}"), "--registry", &base],
+        );
+        assert!(
+            out.contains(&format!("registry signature ok (key {key}, ")),
+            "{version}: {out}"
+        );
+    }
+}

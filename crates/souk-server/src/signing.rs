@@ -52,6 +52,37 @@ impl RegistryKeys {
         Ok(Self { keys })
     }
 
+    /// Rotates the keys in `dir`: makes a new key that signs from `now`, and ends the validity of
+    /// every key that was still valid then, so that it signs no more (it stays in the directory
+    /// and published, so that what it signed still verifies). Each file is replaced whole
+    /// (written beside it, then renamed). Running nodes keep the keys they loaded until they
+    /// restart. Answers the new key and the ids of the keys it retired.
+    pub fn rotate(dir: &Path, now: Timestamp) -> anyhow::Result<(StoredSigningKey, Vec<String>)> {
+        let current = Self::load_or_create(dir)?;
+        let mut retired = Vec::new();
+        for key in current.keys {
+            if key.valid_until.is_some_and(|until| until <= now) {
+                continue;
+            }
+            let mut ended = key;
+            ended.valid_until = Some(now.max(ended.valid_from));
+            let id = ended.key.id().to_hex();
+            let path = dir.join(format!("{id}.json"));
+            let staged = dir.join(format!("{id}.json.tmp"));
+            let _ = std::fs::remove_file(&staged);
+            crate::state::write_private(&staged, &ended.to_json())
+                .and_then(|()| std::fs::rename(&staged, &path))
+                .with_context(|| format!("cannot rewrite {}", path.display()))?;
+            retired.push(id);
+        }
+        let mut key = StoredSigningKey::generate(now);
+        key.valid_from = now;
+        let path = dir.join(format!("{}.json", key.key.id().to_hex()));
+        crate::state::write_private(&path, &key.to_json())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok((key, retired))
+    }
+
     /// Every key, oldest first.
     pub fn all(&self) -> &[StoredSigningKey] {
         &self.keys
@@ -86,5 +117,60 @@ impl RegistryKeys {
         );
         let sig = sign_prehashed(&key.key, prehash, &comment)?;
         Ok((sig, key.key.id().to_hex()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotation_makes_a_new_signing_key_and_keeps_the_old_ones_published() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = RegistryKeys::load_or_create(dir.path()).unwrap();
+        let old = first.active(Timestamp::now()).unwrap().key.id().to_hex();
+
+        let now = Timestamp::now();
+        let (new, retired) = RegistryKeys::rotate(dir.path(), now).unwrap();
+        assert_eq!(retired, std::slice::from_ref(&old));
+        let reloaded = RegistryKeys::load_or_create(dir.path()).unwrap();
+        assert_eq!(
+            reloaded.all().len(),
+            2,
+            "no third key is made at the next start"
+        );
+        let later = Timestamp::from_millis(now.millis() + 1);
+        assert_eq!(
+            reloaded.active(later).unwrap().key.id(),
+            new.key.id(),
+            "the new key signs"
+        );
+        let kept = reloaded
+            .all()
+            .iter()
+            .find(|k| k.key.id().to_hex() == old)
+            .expect("the old key is still there, so its signatures verify");
+        assert_eq!(kept.valid_until, Some(now));
+        #[cfg(unix)]
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            use std::os::unix::fs::PermissionsExt;
+            let entry = entry.unwrap();
+            assert!(entry.path().extension().is_some_and(|e| e == "json"));
+            assert_eq!(
+                entry.metadata().unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+
+        // A second rotation retires only the key that was still signing.
+        let (_, retired) = RegistryKeys::rotate(dir.path(), later).unwrap();
+        assert_eq!(retired, [new.key.id().to_hex()]);
+        assert_eq!(
+            RegistryKeys::load_or_create(dir.path())
+                .unwrap()
+                .all()
+                .len(),
+            3
+        );
     }
 }
