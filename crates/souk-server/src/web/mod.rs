@@ -1,6 +1,7 @@
 //! The server-rendered web UI: layout, sign-in and sign-up, the account page with token
 //! management, the catalog and the publisher portal, search and category pages, the
-//! administrators' featured list, the API reference, error pages and embedded assets.
+//! moderator console, the administrators' featured list, the API reference, error pages and
+//! embedded assets.
 //!
 //! Convention: every page gets a [`WebContext`] from the [`context`] middleware, which issues the
 //! `souk_csrf` cookie and reads the one-shot flash message. Every form post carries `csrf_token`,
@@ -13,15 +14,18 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod console;
+pub mod console_publishers;
 pub mod docs;
 pub mod pages;
 pub mod portal;
+pub mod portal_trust;
 pub mod search;
 pub mod upload;
 pub mod views;
 
 use crate::AppState;
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::extract::{cookie, set_cookie};
 use crate::services::accounts::Principal;
 use askama::Template;
@@ -62,6 +66,45 @@ pub fn router(config: &crate::Config) -> Router<AppState> {
         .route("/categories/{slug}", get(search::category))
         .route("/admin/audit", get(audit::page))
         .route("/admin/audit.csv", get(audit::csv))
+        .route("/admin", get(console::home))
+        .route("/admin/queue", get(console::queue))
+        .route(
+            "/admin/modules/{name}/versions/{version}",
+            get(console::review),
+        )
+        .route(
+            "/admin/modules/{name}/versions/{version}/approve",
+            post(console::approve),
+        )
+        .route(
+            "/admin/modules/{name}/versions/{version}/reject",
+            post(console::reject),
+        )
+        .route(
+            "/admin/modules/{name}/versions/{version}/quarantine",
+            post(console::quarantine),
+        )
+        .route(
+            "/admin/modules/{name}/versions/{version}/release",
+            post(console::release),
+        )
+        .route("/admin/publishers", get(console_publishers::list))
+        .route(
+            "/admin/publishers/{slug}/verify",
+            post(console_publishers::verify),
+        )
+        .route(
+            "/admin/publishers/{slug}/unverify",
+            post(console_publishers::unverify),
+        )
+        .route(
+            "/admin/publishers/{slug}/suspend",
+            post(console_publishers::suspend),
+        )
+        .route(
+            "/admin/publishers/{slug}/unsuspend",
+            post(console_publishers::unsuspend),
+        )
         .route("/admin/featured", get(admin::featured))
         .route("/admin/featured/add", post(admin::add))
         .route("/admin/featured/move", post(admin::move_one))
@@ -91,6 +134,14 @@ pub fn router(config: &crate::Config) -> Router<AppState> {
         )
         .route("/portal/publishers/{slug}/keys", post(portal::add_key))
         .route(
+            "/portal/publishers/{slug}/notices/read",
+            post(portal_trust::mark_read),
+        )
+        .route(
+            "/portal/publishers/{slug}/verification",
+            post(portal_trust::request_verification),
+        )
+        .route(
             "/portal/publishers/{slug}/keys/{id}/revoke",
             post(portal::revoke_key),
         )
@@ -119,6 +170,18 @@ pub fn router(config: &crate::Config) -> Router<AppState> {
         .route(
             "/portal/modules/{name}/versions",
             post(portal::upload_version).layer(DefaultBodyLimit::max(package_limit)),
+        )
+        .route(
+            "/portal/modules/{name}/versions/{version}",
+            get(portal_trust::version),
+        )
+        .route(
+            "/portal/modules/{name}/versions/{version}/rescan",
+            post(portal_trust::rescan),
+        )
+        .route(
+            "/portal/modules/{name}/versions/{version}/appeal",
+            post(portal_trust::appeal),
         )
         .route(
             "/portal/modules/{name}/versions/{version}/yank",
@@ -197,6 +260,13 @@ impl WebContext {
         self.user
             .as_ref()
             .ok_or_else(|| PageError(AppError::Unauthorized))
+    }
+
+    /// A signed-in moderator or admin; anyone else signed in gets the 403 page.
+    pub fn require_staff(&self) -> Result<&Principal, PageError> {
+        let user = self.require_user()?;
+        crate::services::moderation::require_staff(&user.user)?;
+        Ok(user)
     }
 }
 
@@ -280,6 +350,28 @@ pub fn redirect_with_flash(to: &str, kind: &str, message: &str, ctx: &WebContext
     resp
 }
 
+/// A refusal shown as an error flash on `to`; a missing object or a server fault is an error
+/// page instead, since there is no form to go back to.
+pub fn refusal(ctx: &WebContext, to: &str, e: AppError) -> Result<Response, PageError> {
+    match e {
+        AppError::NotFound | AppError::Unauthorized | AppError::Internal(_) => Err(e.into()),
+        e => Ok(redirect_with_flash(to, "error", &e.public_message(), ctx)),
+    }
+}
+
+/// Back to `to`, with `success(value)` or the refusal shown there.
+pub fn back<T>(
+    ctx: &WebContext,
+    to: &str,
+    result: AppResult<T>,
+    success: impl FnOnce(T) -> String,
+) -> Result<Response, PageError> {
+    match result {
+        Ok(v) => Ok(redirect_with_flash(to, "success", &success(v), ctx)),
+        Err(e) => refusal(ctx, to, e),
+    }
+}
+
 /// What every page's layout shows.
 pub struct Layout {
     pub title: String,
@@ -309,6 +401,12 @@ impl Layout {
     /// form is checked by its service.
     pub fn is_admin(&self) -> bool {
         self.user_role.as_deref() == Some(souk_core::Role::Admin.as_str())
+    }
+
+    /// Whether the header links to the moderator console (moderators and admins); a hint
+    /// like [`Layout::is_admin`].
+    pub fn is_staff(&self) -> bool {
+        self.is_admin() || self.user_role.as_deref() == Some(souk_core::Role::Moderator.as_str())
     }
 }
 

@@ -8,12 +8,12 @@
 
 use super::auth::CsrfForm;
 use super::catalog::{ListQuery, viewer};
+use super::portal_trust::{self, PublisherTrust};
 use super::upload::{Sink, read_upload};
 use super::views::{CategoryOption, ModuleCard, VersionRow, category_options, date, human_size};
-use super::{Layout, PageError, WebContext, redirect_with_flash, render};
+use super::{Layout, PageError, WebContext, back, redirect_with_flash, refusal, render};
 use crate::AppState;
 use crate::api::catalog_views::{PublisherView, ScreenshotView, image_url};
-use crate::error::{AppError, AppResult};
 use crate::services::catalog::{ModuleEdit, publisher_profile};
 use askama::Template;
 use axum::Form;
@@ -21,33 +21,11 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-/// A refusal shown as an error flash on `to`; a missing object or a server fault is an error
-/// page instead, since there is no form to go back to.
-fn refusal(ctx: &WebContext, to: &str, e: AppError) -> Result<Response, PageError> {
-    match e {
-        AppError::NotFound | AppError::Unauthorized | AppError::Internal(_) => Err(e.into()),
-        e => Ok(redirect_with_flash(to, "error", &e.public_message(), ctx)),
-    }
-}
-
-/// Back to `to`, with `success(value)` or the refusal shown there.
-fn back<T>(
-    ctx: &WebContext,
-    to: &str,
-    result: AppResult<T>,
-    success: impl FnOnce(T) -> String,
-) -> Result<Response, PageError> {
-    match result {
-        Ok(v) => Ok(redirect_with_flash(to, "success", &success(v), ctx)),
-        Err(e) => refusal(ctx, to, e),
-    }
-}
-
-fn publisher_url(slug: &str) -> String {
+pub(super) fn publisher_url(slug: &str) -> String {
     format!("/portal/publishers/{slug}")
 }
 
-fn module_url(name: &str) -> String {
+pub(super) fn module_url(name: &str) -> String {
     format!("/portal/modules/{name}")
 }
 
@@ -77,6 +55,9 @@ pub struct MyPublisher {
     pub display_name: String,
     pub role: &'static str,
     pub logo_url: Option<String>,
+    pub verified: bool,
+    /// Notices not read yet.
+    pub unread: i64,
 }
 
 #[derive(Template)]
@@ -88,18 +69,17 @@ struct PortalPage {
 
 pub async fn index(State(state): State<AppState>, ctx: WebContext) -> Result<Response, PageError> {
     let user = ctx.require_user()?;
-    let publishers = state
-        .catalog
-        .publishers_of(&user.user)
-        .await?
-        .into_iter()
-        .map(|(p, role)| MyPublisher {
+    let mut publishers = Vec::new();
+    for (p, role) in state.catalog.publishers_of(&user.user).await? {
+        publishers.push(MyPublisher {
+            unread: portal_trust::unread(&state, &p).await?,
             logo_url: p.logo.as_ref().map(|l| image_url(&l.sha256)),
+            verified: p.verified_at.is_some(),
             slug: p.slug,
             display_name: p.display_name,
             role: role.as_str(),
-        })
-        .collect();
+        });
+    }
     render(&PortalPage {
         layout: Layout::new("Publisher portal", "portal", &ctx),
         publishers,
@@ -168,6 +148,7 @@ struct PublisherPage {
     cards: Vec<ModuleCard>,
     next_url: Option<String>,
     keys: Vec<KeyRow>,
+    trust: PublisherTrust,
 }
 
 /// A row of the signing keys table.
@@ -181,14 +162,23 @@ pub struct KeyRow {
     pub revoked: Option<String>,
 }
 
+/// The page of older notices on the publisher page.
+#[derive(Deserialize, Default)]
+pub struct NoticesQuery {
+    notices_before: Option<String>,
+}
+
 pub async fn publisher(
     State(state): State<AppState>,
     ctx: WebContext,
     Path(slug): Path<String>,
     Query(q): Query<ListQuery>,
+    Query(nq): Query<NoticesQuery>,
 ) -> Result<Response, PageError> {
     let user = ctx.require_user()?;
     let (p, role) = state.catalog.membership(&user.user, &slug).await?;
+    let before = nq.notices_before.and_then(|b| b.parse().ok());
+    let trust = PublisherTrust::load(&state, &p, before).await?;
     let (_, members) = state.catalog.members(&user.user, &p.slug).await?;
     let (_, keys) = state.catalog.publisher_keys(&p.slug).await?;
     let keys = keys
@@ -231,6 +221,7 @@ pub async fn publisher(
         cards: listing.modules.iter().map(ModuleCard::from).collect(),
         p: PublisherView::from(&p),
         keys,
+        trust,
     })
 }
 

@@ -1,10 +1,13 @@
 //! What the catalog pages show, shaped for templates: module cards, version rows, file lists,
-//! category paths, and the small formatting helpers (sizes, dates) they share.
+//! category paths, the automated checks' findings (one shape for the moderator console and the
+//! publisher portal, so both read the same thing), and the small formatting helpers (sizes,
+//! dates) they share.
 
 use crate::api::catalog_views::image_url;
+use crate::api::moderation::CheckJobView;
 use crate::search::schema::Card;
 use souk_core::Timestamp;
-use souk_store::{Category, Module, Version, Visibility};
+use souk_store::{Category, Job, Module, StoredFinding, Version, VersionStatus, Visibility};
 
 /// `1.4 MiB`, `312 B`: binary units, one decimal past bytes.
 pub fn human_size(bytes: u64) -> String {
@@ -46,7 +49,7 @@ pub struct ModuleCard {
     /// `public`, `unlisted` or `private`; lists only show it when it is not public.
     pub visibility: &'static str,
     pub archived: bool,
-    /// The publisher is verified. Only search results know it; module rows say `false`.
+    /// The publisher is verified: a badge shows beside its name.
     pub verified: bool,
 }
 
@@ -64,7 +67,7 @@ impl From<&Module> for ModuleCard {
             initial: initial(&m.display_name),
             visibility: m.visibility.as_str(),
             archived: m.archived_at.is_some(),
-            verified: false,
+            verified: m.publisher_verified,
         }
     }
 }
@@ -109,6 +112,10 @@ pub struct VersionRow {
     pub latest: bool,
     pub page_url: String,
     pub download_url: String,
+    /// The moderation state (`pending_checks`, `pending_review`, `published`, `rejected`,
+    /// `quarantined`) and why it is in it; only members and staff see versions not published.
+    pub status: &'static str,
+    pub status_reason: String,
 }
 
 impl VersionRow {
@@ -127,12 +134,76 @@ impl VersionRow {
             latest: module.latest_version.as_deref() == Some(v.version.as_str()),
             download_url: format!("{page_url}/download"),
             page_url,
+            status: v.status.as_str(),
+            status_reason: v.status_reason.clone().unwrap_or_default(),
         }
     }
 
     pub fn list(module: &Module, versions: &[Version]) -> Vec<Self> {
         versions.iter().map(|v| Self::new(module, v)).collect()
     }
+}
+
+/// One finding of the automated checks.
+pub struct FindingRow {
+    /// `info`, `warning` or `error`.
+    pub severity: &'static str,
+    pub rule: String,
+    /// `path:line:column`, the path alone for a whole file, or `whole package`.
+    pub location: String,
+    pub message: String,
+}
+
+impl From<&StoredFinding> for FindingRow {
+    fn from(f: &StoredFinding) -> Self {
+        let location = match (f.path.as_str(), f.line) {
+            ("", _) => "whole package".to_owned(),
+            (path, 0) => path.to_owned(),
+            (path, line) => format!("{path}:{line}:{}", f.column),
+        };
+        Self {
+            severity: f.severity.as_str(),
+            rule: f.rule.clone(),
+            location,
+            message: f.message.clone(),
+        }
+    }
+}
+
+/// Where a version stands in moderation and what the checks found: the panel the review page
+/// and the portal's version page share (`_checks.html`).
+pub struct ChecksPanel {
+    pub status: &'static str,
+    pub status_reason: Option<String>,
+    pub status_changed: Option<String>,
+    /// When the checks last finished.
+    pub checked: Option<String>,
+    pub findings: Vec<FindingRow>,
+    /// The check job while there is one: attempts and the last error.
+    pub job: Option<CheckJobView>,
+    /// The publisher's appeal, while it waits for a moderator.
+    pub appeal: Option<String>,
+    pub appealed: Option<String>,
+}
+
+impl ChecksPanel {
+    pub fn new(v: &Version, findings: &[StoredFinding], job: Option<&Job>) -> Self {
+        Self {
+            status: v.status.as_str(),
+            status_reason: v.status_reason.clone(),
+            status_changed: v.status_changed_at.map(Timestamp::human),
+            checked: v.checked_at.map(Timestamp::human),
+            findings: findings.iter().map(FindingRow::from).collect(),
+            job: job.map(CheckJobView::from),
+            appeal: v.appeal.clone(),
+            appealed: v.appealed_at.map(Timestamp::human),
+        }
+    }
+}
+
+/// A state as people read it: `pending review`.
+pub fn status_label(s: VersionStatus) -> String {
+    s.as_str().replace('_', " ")
 }
 
 /// A file inside a package.
@@ -245,6 +316,24 @@ pub fn category_options(all: &[Category], selected: Option<i64>) -> Vec<Category
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn findings_say_where() {
+        let f = |path: &str, line, column| {
+            FindingRow::from(&StoredFinding {
+                rule: "secret.github-token".into(),
+                severity: souk_core::findings::Severity::Error,
+                path: path.into(),
+                line,
+                column,
+                message: "m".into(),
+            })
+            .location
+        };
+        assert_eq!(f("src/a.lua", 3, 14), "src/a.lua:3:14");
+        assert_eq!(f("bin/tool", 0, 0), "bin/tool");
+        assert_eq!(f("", 0, 0), "whole package");
+    }
 
     #[test]
     fn sizes_read_naturally() {

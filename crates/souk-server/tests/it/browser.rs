@@ -1,4 +1,4 @@
-//! Browser test: drives headless Chromium through chromedriver over the W3C WebDriver HTTP
+//! Browser tests: drive headless Chromium through chromedriver over the W3C WebDriver HTTP
 //! protocol to check that the server-rendered pages work as a person would use them (forms,
 //! cookies, redirects), which the plain HTTP tests cannot see.
 //!
@@ -441,9 +441,37 @@ async fn browser_creates_a_publisher_and_publishes_a_module_from_the_portal() {
     let Some(session) = Session::open().await else {
         return;
     };
+    // The portal's upload answers at once; the check worker publishes the version a moment later.
     let app = TestApp::builder().checks_worker().start().await.unwrap();
     let outcome = publishing_journey(&app, &session.browser, session.scratch.path()).await;
     session.finish(outcome).await;
+}
+
+#[tokio::test]
+async fn browser_moderator_approves_a_version_from_the_review_page() {
+    let Some(session) = Session::open().await else {
+        return;
+    };
+    let app = TestApp::builder()
+        .env("SOUK_REVIEW_POLICY", "all")
+        .start()
+        .await
+        .unwrap();
+    let token = crate::catalog::publisher_owner(&app, "ada@example.com", "acme").await;
+    let bytes = crate::packages::package("economy", "1.0.0", "acme", &[]);
+    let resp = crate::catalog::upload(&app, &token, "economy", bytes).await;
+    assert_eq!(resp.status(), reqwest::StatusCode::CREATED);
+    app.state
+        .accounts
+        .create_user("mo@example.com", PASSWORD, None, souk_core::Role::Moderator)
+        .await
+        .unwrap();
+    let outcome = moderation_journey(&app, &session.browser).await;
+    session.finish(outcome).await;
+    let v = app
+        .get_json("/api/v1/modules/economy/versions/1.0.0", &token)
+        .await;
+    assert_eq!(v["status"], "published");
 }
 
 /// What a new user does: sign up, sign out, sign in, create a token, sign out.
@@ -522,6 +550,46 @@ async fn sign_up(app: &TestApp, b: &Browser, email: &str, name: &str) -> anyhow:
         .context("after creating an account")
 }
 
+/// What a moderator does: sign in, open the console from the header, go from the count of
+/// versions waiting to the queue and the review page, and approve.
+async fn moderation_journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
+    b.navigate(&app.url("/login")).await?;
+    b.fill("#email", "mo@example.com").await?;
+    b.fill("#password", PASSWORD).await?;
+    b.click_on("#sign-in").await?;
+    b.wait_path(app, "/account").await?;
+
+    b.click_on("#nav-console").await?;
+    b.wait_path(app, "/admin").await?;
+    let waiting = b.wait_text("#waiting-review").await?;
+    anyhow::ensure!(
+        waiting.starts_with('1'),
+        "the console home reads {waiting:?}"
+    );
+    b.click_on("#waiting-review").await?;
+    b.wait_path(app, "/admin/queue").await?;
+    let review = "/admin/modules/economy/versions/1.0.0";
+    b.click_on(&format!(r#"a[href="{review}"]"#)).await?;
+    b.wait_path(app, review).await?;
+    let status = b.wait_text("#version-status").await?;
+    anyhow::ensure!(
+        status == "pending_review",
+        "the review page says {status:?}"
+    );
+
+    b.click_on("#approve").await?;
+    b.wait_text_containing(".flash", "economy 1.0.0 is approved and published")
+        .await
+        .context("after approving")?;
+    b.wait_text_containing("#version-status", "published")
+        .await?;
+    anyhow::ensure!(
+        b.find("#approve-form").await.is_err(),
+        "a published version offers no approval"
+    );
+    Ok(())
+}
+
 /// What a publisher does: sign up, create a publisher and a module in the portal, upload a
 /// package from a file on disk, describe the module, and find the version on its public page.
 async fn publishing_journey(app: &TestApp, b: &Browser, scratch: &Path) -> anyhow::Result<()> {
@@ -558,15 +626,17 @@ async fn publishing_journey(app: &TestApp, b: &Browser, scratch: &Path) -> anyho
     let input = b.wait_for("#package-file").await?;
     b.send_keys(&input, &package.display().to_string()).await?;
     b.click_on("#upload-version").await?;
-    // The upload is accepted at once; the background checks then publish it.
     b.wait_text_containing(".flash", "Uploaded economy 1.0.0")
         .await
         .context("after uploading the package")?;
-    let versions = b.wait_text("#portal-versions").await?;
-    anyhow::ensure!(
-        versions.contains("1.0.0"),
-        "the portal's versions table reads:\n{versions}"
-    );
+    // The checks run in the background: reload until the version is published.
+    b.wait_until("economy 1.0.0 to be published", || async {
+        b.navigate(&app.url("/portal/modules/economy")).await?;
+        b.find(r#"#portal-versions [data-status="published"]"#)
+            .await
+            .map(Some)
+    })
+    .await?;
 
     b.fill(
         "#edit-description",

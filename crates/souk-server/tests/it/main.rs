@@ -18,6 +18,7 @@ mod signatures;
 mod tokens;
 mod web;
 mod web_catalog;
+mod web_moderation;
 mod web_search;
 
 use reqwest::{Client, RequestBuilder, Response, StatusCode};

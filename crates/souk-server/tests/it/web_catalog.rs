@@ -10,23 +10,23 @@ use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 
 /// A person in a browser: their own cookie jar (session and CSRF cookies) on `app`.
-struct WebUser {
+pub(crate) struct WebUser {
     client: Client,
     base: String,
-    csrf: String,
+    pub(crate) csrf: String,
     /// The server's state, to let the checks run after an upload.
     state: souk_server::AppState,
 }
 
 /// The CSRF token a page's forms carry.
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     let marker = r#"name="csrf_token" value=""#;
     let start = html.find(marker).expect("a form with a CSRF token") + marker.len();
     html[start..].split('"').next().unwrap().to_owned()
 }
 
 /// The text of the flash message on a page, if any.
-fn flash(html: &str) -> Option<(&str, &str)> {
+pub(crate) fn flash(html: &str) -> Option<(&str, &str)> {
     let start = html.find(r#"<div class="flash flash-"#)? + 24;
     let (kind, rest) = html[start..].split_once('"')?;
     let text = rest.split_once('>')?.1.split_once("</div>")?.0;
@@ -43,7 +43,7 @@ impl WebUser {
     }
 
     /// A visitor who is not signed in.
-    async fn visitor(app: &TestApp) -> WebUser {
+    pub(crate) async fn visitor(app: &TestApp) -> WebUser {
         let mut u = WebUser {
             client: Self::client(),
             base: app.url(""),
@@ -56,7 +56,7 @@ impl WebUser {
     }
 
     /// Signs up through the registration form; the session cookie keeps them signed in.
-    async fn sign_up(app: &TestApp, email: &str) -> WebUser {
+    pub(crate) async fn sign_up(app: &TestApp, email: &str) -> WebUser {
         let u = Self::visitor(app).await;
         let resp = u
             .post_form(
@@ -72,7 +72,17 @@ impl WebUser {
         u
     }
 
-    async fn page(&self, path: &str) -> (StatusCode, String) {
+    /// Signs in through the sign-in form, as an account made another way (`create_user`).
+    pub(crate) async fn sign_in(app: &TestApp, email: &str) -> WebUser {
+        let u = Self::visitor(app).await;
+        let resp = u
+            .post_form("/login", &[("email", email), ("password", PASSWORD)])
+            .await;
+        assert_eq!(resp.url().path(), "/account");
+        u
+    }
+
+    pub(crate) async fn page(&self, path: &str) -> (StatusCode, String) {
         let resp = self
             .client
             .get(format!("{}{path}", self.base))
@@ -83,14 +93,14 @@ impl WebUser {
     }
 
     /// Posts a form with this person's CSRF token.
-    async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+    pub(crate) async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
         let mut all = vec![("csrf_token", self.csrf.as_str())];
         all.extend_from_slice(fields);
         self.post_raw(path, &all).await
     }
 
     /// Posts exactly `fields`, token or not.
-    async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+    pub(crate) async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Response {
         self.client
             .post(format!("{}{path}", self.base))
             .form(fields)
@@ -100,7 +110,7 @@ impl WebUser {
     }
 
     /// Posts a form and answers where it landed, its status, and the flash shown there.
-    async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> Landed {
+    pub(crate) async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> Landed {
         Landed::read(self.post_form(path, fields).await).await
     }
 
@@ -136,7 +146,7 @@ impl WebUser {
     }
 
     /// Uploads through the portal form and lets the checks run, as `TestApp::settle` does.
-    async fn upload_package(&self, module: &str, bytes: Vec<u8>) -> Landed {
+    pub(crate) async fn upload_package(&self, module: &str, bytes: Vec<u8>) -> Landed {
         let csrf = self.csrf.clone();
         let landed = self
             .upload(
@@ -155,10 +165,10 @@ impl WebUser {
 }
 
 /// Where a form post ended up after its redirect.
-struct Landed {
-    path: String,
-    status: StatusCode,
-    html: String,
+pub(crate) struct Landed {
+    pub(crate) path: String,
+    pub(crate) status: StatusCode,
+    pub(crate) html: String,
 }
 
 impl Landed {
@@ -171,7 +181,7 @@ impl Landed {
     }
 
     /// Asserts a success flash containing `text` on page `path`.
-    fn success(&self, path: &str, text: &str) {
+    pub(crate) fn success(&self, path: &str, text: &str) {
         assert_eq!(self.path, path, "{}", self.html);
         assert_eq!(self.status, StatusCode::OK);
         assert_eq!(
@@ -188,7 +198,7 @@ impl Landed {
     }
 
     /// Asserts an error flash containing `text` on page `path`.
-    fn refused(&self, path: &str, text: &str) {
+    pub(crate) fn refused(&self, path: &str, text: &str) {
         assert_eq!(self.path, path, "{}", self.html);
         assert_eq!(self.status, StatusCode::OK);
         let f = flash(&self.html).expect("a flash message");
@@ -233,7 +243,7 @@ fn package_with(name: &str, version: &str, deps: &[(&str, &str)], padding: usize
 
 /// Signs `email` up on the web and creates publisher `acme` and module `economy` through the
 /// portal's forms.
-async fn owner_with_module(app: &TestApp, email: &str) -> WebUser {
+pub(crate) async fn owner_with_module(app: &TestApp, email: &str) -> WebUser {
     let ada = WebUser::sign_up(app, email).await;
     ada.submit(
         "/portal/publishers",

@@ -682,7 +682,7 @@ async fn admins_feature_order_and_unfeature_modules() {
     let (status, html) = eve.page("/admin/featured").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(html.contains("Not allowed"));
-    assert!(!html.contains(r#"id="nav-admin""#));
+    assert!(!html.contains(r#"id="nav-console""#));
     let resp = eve
         .post_form("/admin/featured/add", &[("name", "alpha")])
         .await;
@@ -693,7 +693,7 @@ async fn admins_feature_order_and_unfeature_modules() {
     let root = admin(&app, "root@example.com").await;
     let html = root.ok("/account").await;
     assert!(
-        html.contains(r#"<a href="/admin/featured"  id="nav-admin">Featured</a>"#),
+        html.contains(r#"<a href="/admin"  id="nav-console">Console</a>"#),
         "{html}"
     );
     let html = root.ok("/admin/featured").await;
