@@ -218,19 +218,32 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 }
                 AdminCommand::Reindex => reindex::run(&config).await?,
                 AdminCommand::RotateSigningKey => {
+                    // The database first: a rotation that cannot be put on the record is not
+                    // started.
+                    let store = souk_server::open_store(&config, true).await?;
                     let dir = config.signing_keys_dir();
                     let (key, retired) = souk_server::signing::RegistryKeys::rotate(
                         &dir,
                         souk_core::Timestamp::now(),
                     )?;
-                    println!(
-                        "new registry signing key {} in {}",
-                        key.key.id().to_hex(),
-                        dir.display()
-                    );
-                    for id in retired {
+                    let id = key.key.id().to_hex();
+                    let entry = souk_store::NewAuditEntry {
+                        before: Some(serde_json::json!({ "signing": retired })),
+                        after: Some(serde_json::json!({ "signing": [id] })),
+                        ..souk_server::services::audit::system_entry(
+                            "signing_key.rotate",
+                            "signing_key",
+                            id.clone(),
+                        )
+                    };
+                    let recorded = store.append_audit(&entry).await;
+                    store.close().await;
+                    println!("new registry signing key {id} in {}", dir.display());
+                    for id in &retired {
                         println!("retired key {id}: it signs no more and stays published");
                     }
+                    recorded
+                        .context("the keys are rotated, but the audit log could not record it")?;
                     println!(
                         "restart every node (with the same key files) for the new key to sign"
                     );

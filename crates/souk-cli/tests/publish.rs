@@ -426,3 +426,87 @@ fn a_checksum_mismatch_is_refused_and_leaves_no_file() {
         body
     );
 }
+
+#[tokio::test]
+async fn publish_waits_for_the_checks_and_shows_what_holds_a_version_back() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let work = root.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut serve = souk(root.path());
+    serve.args([
+        "serve",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--listen",
+        &addr,
+    ]);
+    let server = Server::start(serve, &addr).await;
+    let base = server.base.clone();
+    let token = author_with_publisher(&base).await;
+    let client = || souk(&work);
+    ok(client(), &["init", "leaky", "--publisher", "acme"]);
+    std::fs::create_dir_all(work.join("leaky/config")).unwrap();
+    // Assembled so that this source holds no credential-shaped string.
+    let key = concat!("AKIA", "Z7Q3K5W2M4N6P8R0");
+    std::fs::write(
+        work.join("leaky/config/aws.env"),
+        format!("# deploy\nKEY={key}\n"),
+    )
+    .unwrap();
+
+    // Even with review policy `none` (as the test server runs), an error holds the version back;
+    // `publish` says which rule matched where, and that a moderator decides. Not an error of
+    // the command: the upload worked.
+    let out = ok(
+        client(),
+        &["publish", "leaky", "--registry", &base, "--token", &token],
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].starts_with("uploaded leaky 0.1.0 (sha256 "),
+        "{out}"
+    );
+    assert_eq!(
+        lines[1],
+        "the marketplace's automated checks are running..."
+    );
+    assert!(
+        lines[2].starts_with(
+            "  error[secret.aws-access-key-id] config/aws.env:2:5: An AWS access key ID (AKIA…)"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains(&key[4..]), "the key is never shown: {out}");
+    assert_eq!(
+        lines.last().unwrap(),
+        &"leaky 0.1.0 waits for a moderator: the automated checks found problems that need a moderator"
+    );
+
+    // --no-wait answers as soon as the upload is accepted.
+    let manifest = work.join("leaky/souk.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace("version = \"0.1.0\"", "version = \"0.2.0\""),
+    )
+    .unwrap();
+    let out = ok(
+        client(),
+        &[
+            "publish",
+            "leaky",
+            "--no-wait",
+            "--registry",
+            &base,
+            "--token",
+            &token,
+        ],
+    );
+    assert_eq!(
+        out.lines().last().unwrap(),
+        "status: pending_checks",
+        "{out}"
+    );
+}

@@ -856,6 +856,57 @@ async fn a_rotated_signing_key_signs_new_versions_and_old_signatures_still_verif
         client(),
         &["publish", "economy", "--registry", &base, "--token", &token],
     );
+    // The rotation is on the audit log, as the system's doing.
+    let mut admin = souk(root.path())
+        .args([
+            "admin",
+            "create-user",
+            "--email",
+            "root@example.com",
+            "--role",
+            "admin",
+            "--password-stdin",
+            "--data-dir",
+            data.to_str().unwrap(),
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    admin
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(common::PASSWORD.as_bytes())
+        .unwrap();
+    assert!(admin.wait().unwrap().success());
+    let http = reqwest::Client::new();
+    let login: Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"email": "root@example.com", "password": common::PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let log: Value = http
+        .get(format!(
+            "{base}/api/v1/admin/audit?action=signing_key.rotate"
+        ))
+        .bearer_auth(login["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let entry = &log["items"][0];
+    assert_eq!(entry["actor"], "system", "{log}");
+    assert_eq!(entry["target"], new.as_str());
+    assert_eq!(entry["before"]["signing"], json!([old.clone()]));
+
     for (version, key) in [("0.1.0", &old), ("0.2.0", &new)] {
         let out = ok(
             client(),

@@ -18,9 +18,6 @@ use crate::findings::{Finding, Severity};
 pub const RULE_NATIVE_EXECUTABLE: &str = "filetype.native-executable";
 pub const RULE_FORBIDDEN_EXTENSION: &str = "filetype.forbidden-extension";
 
-/// How many leading bytes [`native_code`] needs to recognize every format it knows.
-pub const HEAD_BYTES: usize = 4096;
-
 /// What the policy does with a kind of file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -74,8 +71,10 @@ impl Default for Policy {
     }
 }
 
-/// The kind of native code `head` (a file's first bytes) starts, if any.
-pub fn native_code(head: &[u8]) -> Option<&'static str> {
+/// The kind of native code a file of `size` bytes starting with `head` is, if any. A PE header
+/// may stand anywhere the `MZ` header points; when that is past `head` (but inside the file), the
+/// file is reported as possibly PE rather than let through unread.
+pub fn native_code(head: &[u8], size: u64) -> Option<&'static str> {
     let word = |at: usize| -> Option<[u8; 4]> { head.get(at..at + 4)?.try_into().ok() };
     match word(0)? {
         [0x7f, b'E', b'L', b'F'] => Some("an ELF executable or shared library"),
@@ -90,17 +89,24 @@ pub fn native_code(head: &[u8]) -> Option<&'static str> {
         }
         [b'M', b'Z', ..] => {
             let offset = u32::from_le_bytes(word(0x3c)?) as usize;
-            (word(offset)? == *b"PE\0\0").then_some("a Windows (PE) executable or DLL")
+            match word(offset) {
+                Some(sig) => (sig == *b"PE\0\0").then_some("a Windows (PE) executable or DLL"),
+                None if (offset as u64).saturating_add(4) <= size => Some(
+                    "possibly a Windows (PE) executable: its header points past the part that \
+                     was read",
+                ),
+                None => None,
+            }
         }
         _ => None,
     }
 }
 
-/// What the policy says of one file, given its first [`HEAD_BYTES`] bytes.
-pub fn check(policy: &Policy, path: &str, head: &[u8]) -> Vec<Finding> {
+/// What the policy says of one file of `size` bytes, given its first bytes.
+pub fn check(policy: &Policy, path: &str, head: &[u8], size: u64) -> Vec<Finding> {
     let mut out = Vec::new();
     if let Some(severity) = policy.native_code.severity()
-        && let Some(kind) = native_code(head)
+        && let Some(kind) = native_code(head, size)
     {
         let what = match severity {
             Severity::Error => "this marketplace does not accept native code in packages",
@@ -142,38 +148,53 @@ mod tests {
 
     #[test]
     fn recognizes_native_code_by_content() {
-        assert!(native_code(b"\x7fELF\x02\x01\x01\0").is_some());
-        assert!(native_code(&[0xcf, 0xfa, 0xed, 0xfe, 7, 0, 0, 1]).is_some());
-        assert!(native_code(&[0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 2]).is_some());
-        assert!(native_code(&pe()).is_some());
+        assert!(native_code(b"\x7fELF\x02\x01\x01\0", 8).is_some());
+        assert!(native_code(&[0xcf, 0xfa, 0xed, 0xfe, 7, 0, 0, 1], 8).is_some());
+        assert!(native_code(&[0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 2], 8).is_some());
+        assert!(native_code(&pe(), 256).is_some());
+    }
+
+    #[test]
+    fn a_pe_header_past_what_was_read_is_still_reported() {
+        // The header offset points 8 MiB in: the file holds it, the head does not.
+        let mut b = pe();
+        b[0x3c..0x40].copy_from_slice(&(8u32 << 20).to_le_bytes());
+        let kind = native_code(&b, 9 << 20).expect("reported");
+        assert!(kind.starts_with("possibly"), "{kind}");
+        // Pointing past the end of the file: not a PE.
+        assert_eq!(native_code(&b, 256), None);
     }
 
     #[test]
     fn leaves_look_alikes_alone() {
         // A Java class file (version 52) shares the universal Mach-O magic.
-        assert_eq!(native_code(&[0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 52]), None);
+        assert_eq!(native_code(&[0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 52], 8), None);
         // Text that happens to start with MZ, and an MZ header pointing nowhere.
-        assert_eq!(native_code(b"MZ is a fine name for a mod"), None);
+        let text = b"MZ is a fine name for a mod, and this sentence is long enough to reach 0x40.";
+        assert_eq!(native_code(text, text.len() as u64), None);
         let mut stub = pe();
         stub[0x80..0x84].copy_from_slice(b"NOPE");
-        assert_eq!(native_code(&stub), None);
-        assert_eq!(native_code(b"\x7fEL"), None);
-        assert_eq!(native_code(b""), None);
+        assert_eq!(native_code(&stub, 256), None);
+        assert_eq!(native_code(b"\x7fEL", 3), None);
+        assert_eq!(native_code(b"", 0), None);
     }
 
     #[test]
     fn the_policy_sets_the_severity() {
         let elf = b"\x7fELF\x02\x01\x01\0";
         let mut policy = Policy::default();
-        let flagged = check(&policy, "bin/tool", elf);
+        let flagged = check(&policy, "bin/tool", elf, 8);
         assert_eq!(flagged.len(), 1);
         assert_eq!(flagged[0].rule, RULE_NATIVE_EXECUTABLE);
         assert_eq!(flagged[0].severity, Severity::Warning);
         assert_eq!(flagged[0].path, "bin/tool");
         policy.native_code = Action::Forbid;
-        assert_eq!(check(&policy, "bin/tool", elf)[0].severity, Severity::Error);
+        assert_eq!(
+            check(&policy, "bin/tool", elf, 8)[0].severity,
+            Severity::Error
+        );
         policy.native_code = Action::Allow;
-        assert!(check(&policy, "bin/tool", elf).is_empty());
+        assert!(check(&policy, "bin/tool", elf, 8).is_empty());
     }
 
     #[test]
@@ -182,12 +203,12 @@ mod tests {
             native_code: Action::Allow,
             forbidden_extensions: vec!["bat".into(), "ps1".into()],
         };
-        let found = check(&policy, "scripts/Install.BAT", b"@echo off");
+        let found = check(&policy, "scripts/Install.BAT", b"@echo off", 9);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].rule, RULE_FORBIDDEN_EXTENSION);
         assert_eq!(found[0].severity, Severity::Error);
-        assert!(check(&policy, "scripts/bat.txt", b"").is_empty());
-        assert!(check(&policy, "bat", b"").is_empty());
+        assert!(check(&policy, "scripts/bat.txt", b"", 0).is_empty());
+        assert!(check(&policy, "bat", b"", 0).is_empty());
     }
 
     #[test]

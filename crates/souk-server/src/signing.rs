@@ -52,34 +52,26 @@ impl RegistryKeys {
         Ok(Self { keys })
     }
 
-    /// Rotates the keys in `dir`: makes a new key that signs from `now`, and ends the validity of
-    /// every key that was still valid then, so that it signs no more (it stays in the directory
-    /// and published, so that what it signed still verifies). Each file is replaced whole
-    /// (written beside it, then renamed). Running nodes keep the keys they loaded until they
-    /// restart. Answers the new key and the ids of the keys it retired.
+    /// Rotates the keys in `dir`: makes a new key that signs from `now`, then ends the validity
+    /// of every other key that was still valid, so that it signs no more (it stays in the
+    /// directory and published, so that what it signed still verifies). The new key is in place
+    /// before any old one is retired, and every file is written beside its place and renamed
+    /// over it, so that a crash midway never leaves the registry without a valid key or with a
+    /// half-written file. Running nodes keep the keys they loaded until they restart. Answers
+    /// the new key and the ids of the keys it retired.
     pub fn rotate(dir: &Path, now: Timestamp) -> anyhow::Result<(StoredSigningKey, Vec<String>)> {
         let current = Self::load_or_create(dir)?;
+        let key = StoredSigningKey::generate(now);
+        replace_key_file(dir, &key)?;
         let mut retired = Vec::new();
-        for key in current.keys {
-            if key.valid_until.is_some_and(|until| until <= now) {
+        for mut old in current.keys {
+            if old.valid_until.is_some_and(|until| until <= now) {
                 continue;
             }
-            let mut ended = key;
-            ended.valid_until = Some(now.max(ended.valid_from));
-            let id = ended.key.id().to_hex();
-            let path = dir.join(format!("{id}.json"));
-            let staged = dir.join(format!("{id}.json.tmp"));
-            let _ = std::fs::remove_file(&staged);
-            crate::state::write_private(&staged, &ended.to_json())
-                .and_then(|()| std::fs::rename(&staged, &path))
-                .with_context(|| format!("cannot rewrite {}", path.display()))?;
-            retired.push(id);
+            old.valid_until = Some(now.max(old.valid_from));
+            replace_key_file(dir, &old)?;
+            retired.push(old.key.id().to_hex());
         }
-        let mut key = StoredSigningKey::generate(now);
-        key.valid_from = now;
-        let path = dir.join(format!("{}.json", key.key.id().to_hex()));
-        crate::state::write_private(&path, &key.to_json())
-            .with_context(|| format!("cannot write {}", path.display()))?;
         Ok((key, retired))
     }
 
@@ -118,6 +110,19 @@ impl RegistryKeys {
         let sig = sign_prehashed(&key.key, prehash, &comment)?;
         Ok((sig, key.key.id().to_hex()))
     }
+}
+
+/// Writes `key` to `DIR/KEYID.json` (mode 0600) through a temporary file beside it, synced
+/// before it is renamed into place.
+fn replace_key_file(dir: &Path, key: &StoredSigningKey) -> anyhow::Result<()> {
+    let id = key.key.id().to_hex();
+    let path = dir.join(format!("{id}.json"));
+    let staged = dir.join(format!("{id}.json.tmp"));
+    let _ = std::fs::remove_file(&staged);
+    crate::state::write_private(&staged, &key.to_json())
+        .and_then(|()| std::fs::File::open(&staged)?.sync_all())
+        .and_then(|()| std::fs::rename(&staged, &path))
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 #[cfg(test)]

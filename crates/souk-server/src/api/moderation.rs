@@ -403,13 +403,15 @@ pub async fn checks(
     Ok(Json(checks_view(&v, &findings, job.as_ref())))
 }
 
-/// Runs the automated checks again on a version that is pending or rejected (members of its
-/// publisher and moderators). Answers at once with status `pending_checks`.
+/// Runs the automated checks again on a version that is pending (members of its publisher and
+/// moderators), or rejected (moderators only: a publisher appeals instead). A version under
+/// appeal stays for a moderator whatever the checks find. Answers at once with status
+/// `pending_checks`.
 #[utoipa::path(post, path = "/api/v1/modules/{name}/versions/{version}/rescan", tag = "moderation",
     security(("bearer" = [])), params(("name" = String, Path), ("version" = String, Path)),
     responses((status = 202, body = VersionView), (status = 403, body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope),
-        (status = 409, description = "Published or quarantined versions are not rescanned", body = ErrorEnvelope)))]
+        (status = 409, description = "Published and quarantined versions are not rescanned, nor rejected ones by their publisher", body = ErrorEnvelope)))]
 pub async fn rescan(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,

@@ -79,8 +79,7 @@ impl Checker {
                 keep,
                 &mut |file| {
                     found.extend(secrets::scan(file.path, file.head));
-                    let head = &file.head[..file.head.len().min(filetypes::HEAD_BYTES)];
-                    found.extend(filetypes::check(&policy, file.path, head));
+                    found.extend(filetypes::check(&policy, file.path, file.head, file.size));
                 },
             );
             Ok::<_, std::io::Error>((result, found))

@@ -6,7 +6,8 @@
 //! follows ClamAV's exit codes, which most scanners share: 0 clean, 1 something found (each
 //! output line that ends in `FOUND` becomes a finding, or, without such lines, the whole output
 //! does), anything else an error. A scanner that cannot start, fails, is killed by a signal or
-//! runs past `moderation.scanner_timeout_secs` makes the report incomplete: the version stays
+//! runs past `moderation.scanner_timeout_secs` (then it and every process it started are killed)
+//! makes the report incomplete: the version stays
 //! pending with a `scanner.error` finding and the checks are retried. A scanner never lets a
 //! version through by failing.
 
@@ -36,7 +37,12 @@ pub struct Scanner {
 
 /// The presets a bare name in `moderation.scanners` stands for.
 const PRESETS: &[(&str, &str)] = &[
-    ("clamav", "clamscan --no-summary --stdout {}"),
+    // Files past ClamAV's size and count limits, and encrypted ones, are reported rather than
+    // skipped in silence (clamscan otherwise calls them clean).
+    (
+        "clamav",
+        "clamscan --no-summary --stdout --alert-exceeds-max=yes --alert-encrypted=yes {}",
+    ),
     ("clamd", "clamdscan --no-summary --stdout --fdpass {}"),
 ];
 
@@ -114,6 +120,8 @@ impl Scanner {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
+            // A group of its own, so that a timeout stops whatever the scanner started too.
+            .process_group(0)
             .kill_on_drop(true);
         let mut child = match cmd.spawn() {
             Ok(c) => c,
@@ -134,7 +142,9 @@ impl Scanner {
         let (out, err, status) = match tokio::time::timeout(timeout, run).await {
             Ok(done) => done,
             Err(_) => {
-                // Dropping the child kills it (kill_on_drop); say so plainly.
+                if let Some(pid) = child.id() {
+                    stop_group(pid).await;
+                }
                 return self.error(format!(
                     "did not finish within {} s and was stopped",
                     timeout.as_secs()
@@ -210,6 +220,24 @@ pub enum ScanOutcome {
     Failed(Finding),
 }
 
+/// Kills every process of the group `pid` leads (the scanner and anything it started); the
+/// scanner itself is also killed and reaped when its handle is dropped.
+async fn stop_group(pid: u32) {
+    let killed = tokio::process::Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pid}")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .await;
+    if !killed.is_ok_and(|s| s.success()) {
+        tracing::warn!(
+            pid,
+            "could not kill the process group of a scanner that timed out"
+        );
+    }
+}
+
 /// Reads at most [`MAX_OUTPUT_BYTES`] as text, then drains the rest so the child never blocks
 /// on a full pipe.
 async fn read_capped<R: tokio::io::AsyncRead + Unpin>(reader: Option<&mut R>) -> String {
@@ -276,7 +304,9 @@ mod tests {
             Scanner::parse_list("clamav; mine = /opt/scan --db 'a b' {} --quiet;x=echo").unwrap();
         assert_eq!(list.len(), 3);
         assert_eq!(list[0].program, "clamscan");
-        assert_eq!(list[0].args, ["--no-summary", "--stdout", "{}"]);
+        assert_eq!(list[0].program, "clamscan");
+        assert_eq!(list[0].args.last().map(String::as_str), Some("{}"));
+        assert!(list[0].args.contains(&"--alert-exceeds-max=yes".to_owned()));
         assert_eq!(list[1].name, "mine");
         assert_eq!(list[1].args, ["--db", "a b", "{}", "--quiet"]);
         assert_eq!(list[2].args, ["{}"], "the path is appended when missing");

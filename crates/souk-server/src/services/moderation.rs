@@ -28,8 +28,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 
-/// How long a node holds a check job before another may take it over.
-const LEASE: Duration = Duration::from_secs(5 * 60);
+/// How long a node holds a check job before another may take it over, beyond the longest the
+/// external scanners may take (each runs to its timeout at most).
+const LEASE_MARGIN: Duration = Duration::from_secs(5 * 60);
 /// How many of the most downloaded names a new name is compared with.
 const POPULAR_NAMES: u32 = 1000;
 
@@ -82,6 +83,16 @@ impl Moderation {
         }))
     }
 
+    /// The lease of a check job: longer than every scanner running to its timeout, so that no
+    /// other node takes over a job whose checks are still running.
+    fn lease(&self) -> Duration {
+        let c = &self.0.config;
+        Duration::from_secs(
+            c.scanner_timeout_secs
+                .saturating_mul(c.scanners.len() as u64),
+        ) + LEASE_MARGIN
+    }
+
     pub fn policy(&self) -> ReviewPolicy {
         self.0.config.review_policy
     }
@@ -114,7 +125,7 @@ impl Moderation {
         let mut ran = 0;
         loop {
             let now = Timestamp::now();
-            let lease = Timestamp::from_millis(now.millis() + LEASE.as_millis() as i64);
+            let lease = Timestamp::from_millis(now.millis() + self.lease().as_millis() as i64);
             let Some(job) = self
                 .0
                 .store
@@ -164,7 +175,7 @@ impl Moderation {
             let error = report
                 .findings
                 .iter()
-                .find(|f| f.rule == "scanner.error")
+                .find(|f| f.rule == crate::checks::scanners::RULE_ERROR)
                 .map_or_else(
                     || "a check could not finish".to_owned(),
                     |f| f.message.clone(),
@@ -173,6 +184,21 @@ impl Moderation {
                 tracing::error!(module = %module.name, version = %version.version, %error,
                     attempts = job.attempts, "checks gave up; the version waits for a rescan");
                 self.0.store.complete_job(job.id, &self.0.worker).await?;
+                self.0
+                    .audit
+                    .record(NewAuditEntry {
+                        after: Some(json!({
+                            "status": version.status.as_str(),
+                            "attempts": job.attempts,
+                            "error": error,
+                        })),
+                        ..system_entry(
+                            "version.checks_failed",
+                            "version",
+                            version_label(&module.name, &version.version),
+                        )
+                    })
+                    .await;
                 self.tell(
                     &module,
                     &version,
@@ -289,7 +315,7 @@ impl Moderation {
             Err(e) => {
                 let report = CheckReport {
                     findings: vec![Finding::whole_file(
-                        "scanner.error",
+                        crate::checks::scanners::RULE_ERROR,
                         Severity::Error,
                         "",
                         format!("the stored package could not be read: {e:#}"),
@@ -306,7 +332,7 @@ impl Moderation {
                 Err(e) => {
                     report.incomplete = true;
                     report.findings.push(Finding::whole_file(
-                        "scanner.error",
+                        crate::checks::scanners::RULE_ERROR,
                         Severity::Error,
                         "",
                         format!("the name check could not run: {e}"),
@@ -374,6 +400,13 @@ impl Moderation {
         if worst == Some(Severity::Error) {
             return Ok(Verdict::Review(
                 "the automated checks found problems that need a moderator".into(),
+            ));
+        }
+        // An appeal waits for a moderator whatever the checks say now: passing them again must
+        // not publish what a moderator rejected.
+        if version.appeal.is_some() {
+            return Ok(Verdict::Review(
+                "the publisher appealed a moderator's decision".into(),
             ));
         }
         match self.0.config.review_policy {
@@ -815,16 +848,22 @@ impl Moderation {
         version: &str,
     ) -> AppResult<Version> {
         let v = self.0.store.version(module.id, version.trim()).await?;
-        let from = [
-            VersionStatus::PendingChecks,
-            VersionStatus::PendingReview,
-            VersionStatus::Rejected,
-        ];
+        // A rejection is a moderator's decision: only staff may send the version through the
+        // checks again (a publisher appeals instead), or a rescan would undo it.
+        let from: &[VersionStatus] = if is_staff(actor.user) {
+            &[
+                VersionStatus::PendingChecks,
+                VersionStatus::PendingReview,
+                VersionStatus::Rejected,
+            ]
+        } else {
+            &[VersionStatus::PendingChecks, VersionStatus::PendingReview]
+        };
         if !from.contains(&v.status) {
-            return Err(not_in(&v, "a rescan", &from));
+            return Err(not_in(&v, "a rescan", from));
         }
         let change = StatusChange {
-            from: &from,
+            from,
             to: VersionStatus::PendingChecks,
             reason: Some("a rescan was asked for"),
             by: Some(actor.user.id),

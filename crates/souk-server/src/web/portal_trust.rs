@@ -63,9 +63,10 @@ pub async fn version(
         layout: Layout::new(format!("{} {} · portal", m.name, v.version), "portal", &ctx),
         public_url: matches!(s, VersionStatus::Published | VersionStatus::Quarantined)
             .then(|| format!("/modules/{}/versions/{}", m.name, v.version)),
+        // A rejected version is appealed, not rescanned: a rescan would undo the decision.
         can_rescan: matches!(
             s,
-            VersionStatus::PendingChecks | VersionStatus::PendingReview | VersionStatus::Rejected
+            VersionStatus::PendingChecks | VersionStatus::PendingReview
         ),
         can_appeal: matches!(s, VersionStatus::Rejected | VersionStatus::Quarantined),
         status_text: status_label(s),

@@ -654,7 +654,8 @@ async fn every_other_admin_and_publisher_action_is_recorded() {
             &admin,
             json!({ "reason": "no" }),
         ),
-        (Method::POST, format!("{v}/1.1.0/rescan"), &owner, json!({})),
+        // Staff may rescan a rejected version (its publisher appeals instead).
+        (Method::POST, format!("{v}/1.1.0/rescan"), &admin, json!({})),
         (
             Method::POST,
             "/api/v1/publishers/acme/verification".into(),

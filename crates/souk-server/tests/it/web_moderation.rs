@@ -200,7 +200,8 @@ async fn moderators_approve_and_reject_from_the_console() {
         mine.contains(r#"id="status-reason">Revoke the AWS key"#),
         "{mine}"
     );
-    assert!(mine.contains(r#"id="appeal-form""#) && mine.contains(r#"id="rescan-form""#));
+    // A rejected version is appealed; a rescan would undo the decision, so none is offered.
+    assert!(mine.contains(r#"id="appeal-form""#) && !mine.contains(r#"id="rescan-form""#));
     let index = ok(&ada, "/portal").await;
     assert!(index.contains(r#"id="unread-acme">"#), "{index}");
     let publisher = ok(&ada, "/portal/publishers/acme").await;
@@ -315,9 +316,6 @@ async fn publishers_rescan_and_appeal_a_rejection_from_the_portal() {
     let (app, ada, ada_token) = held_back().await;
     let mo = staff(&app, "mo@example.com", Role::Moderator).await;
     let review = format!("{REVIEW}/1.0.0");
-    mo.submit(&format!("{review}/reject"), &[("reason", "Leaked key.")])
-        .await
-        .success(&review, "rejected");
 
     // A rescan runs the checks again (replacing the findings); under this policy the version
     // is back in review.
@@ -341,10 +339,17 @@ async fn publishers_rescan_and_appeal_a_rejection_from_the_portal() {
             .contains(r#"id="no-findings">The checks found nothing."#)
     );
 
-    // Rejected again, then appealed: back in the queue with the message.
-    mo.submit(&format!("{review}/reject"), &[("reason", "Still leaked.")])
+    // Once rejected, the publisher cannot send it through the checks again: they appeal.
+    mo.submit(&format!("{review}/reject"), &[("reason", "Leaked key.")])
         .await
         .success(&review, "rejected");
+    ada.submit(&format!("{url}/rescan"), &[]).await.refused(
+        url,
+        "a rescan needs a version that is pending_checks or pending_review",
+    );
+    assert_eq!(status(&app, &ada_token, "1.0.0").await, "rejected");
+
+    // Appealed: back in the queue with the message.
     ada.submit(
         &format!("{url}/appeal"),
         &[(
