@@ -10,7 +10,7 @@ use crate::services::moderation::{FileDiff, Review};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
-use souk_core::Scope;
+use souk_core::{Cursor, Scope};
 use souk_store::{
     Job, PublisherFilter, PublisherMessage, QueueEntry, StoredFinding, VersionStatus,
 };
@@ -108,16 +108,16 @@ impl From<&QueueEntry> for QueueItemView {
 #[derive(Serialize, ToSchema)]
 pub struct QueuePage {
     pub items: Vec<QueueItemView>,
-    /// Pass as `after` for the next page; absent on the last.
-    pub next_after: Option<i64>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
 pub struct QueueQuery {
     /// Comma-separated states; default `pending_review`.
     pub status: Option<String>,
-    /// The `next_after` of the previous page.
-    pub after: Option<i64>,
+    /// The `next_cursor` of the previous page (opaque).
+    pub cursor: Option<String>,
     /// 1 to 200, default 50.
     pub limit: Option<u32>,
 }
@@ -143,6 +143,14 @@ fn statuses(raw: Option<&str>) -> AppResult<Vec<VersionStatus>> {
         .collect()
 }
 
+/// An opaque cursor of ours back to its key; 400 `invalid_cursor` for anything else.
+fn decode_cursor<T: serde::de::DeserializeOwned>(raw: Option<&str>) -> AppResult<Option<T>> {
+    raw.map(|c| {
+        Cursor::decode::<T>(c).map_err(|e| AppError::bad_request("invalid_cursor", e.to_string()))
+    })
+    .transpose()
+}
+
 fn limit(raw: Option<u32>) -> AppResult<u32> {
     match raw.unwrap_or(50) {
         n @ 1..=200 => Ok(n),
@@ -159,6 +167,7 @@ fn limit(raw: Option<u32>) -> AppResult<u32> {
 #[utoipa::path(get, path = "/api/v1/admin/queue", tag = "moderation", security(("bearer" = [])),
     params(QueueQuery),
     responses((status = 200, body = QueuePage), (status = 403, body = ErrorEnvelope),
+        (status = 400, description = "A cursor this server did not issue", body = ErrorEnvelope),
         (status = 422, description = "Unknown state or bad limit", body = ErrorEnvelope)))]
 pub async fn queue(
     State(state): State<AppState>,
@@ -168,16 +177,21 @@ pub async fn queue(
     p.require_scope(Scope::Admin)?;
     let states = statuses(q.status.as_deref())?;
     let limit = limit(q.limit)?;
+    let after = decode_cursor::<i64>(q.cursor.as_deref())?;
     let entries = state
         .moderation
-        .queue(&p.user, &states, q.after, limit)
+        .queue(&p.user, &states, after, limit)
         .await?;
-    let next_after = (entries.len() == limit as usize)
-        .then(|| entries.last().map(|e| e.version.id))
+    let next_cursor = (entries.len() == limit as usize)
+        .then(|| {
+            entries
+                .last()
+                .map(|e| Cursor::encode(&e.version.id).into_string())
+        })
         .flatten();
     Ok(Json(QueuePage {
         items: entries.iter().map(QueueItemView::from).collect(),
-        next_after,
+        next_cursor,
     }))
 }
 
@@ -469,8 +483,8 @@ pub async fn appeal(
 pub struct PublishersQuery {
     /// `all` (default), `verification_requested`, `verified` or `suspended`.
     pub filter: Option<String>,
-    /// The last slug of the previous page.
-    pub after: Option<String>,
+    /// The `next_cursor` of the previous page (opaque).
+    pub cursor: Option<String>,
     /// 1 to 200, default 50.
     pub limit: Option<u32>,
 }
@@ -500,7 +514,8 @@ impl From<&souk_store::Publisher> for AdminPublisherView {
 #[derive(Serialize, ToSchema)]
 pub struct AdminPublishersPage {
     pub items: Vec<AdminPublisherView>,
-    pub next_after: Option<String>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
 }
 
 /// Publishers for the console: all, those asking for verification, verified or suspended ones
@@ -508,6 +523,7 @@ pub struct AdminPublishersPage {
 #[utoipa::path(get, path = "/api/v1/admin/publishers", tag = "moderation", security(("bearer" = [])),
     params(PublishersQuery),
     responses((status = 200, body = AdminPublishersPage), (status = 403, body = ErrorEnvelope),
+        (status = 400, description = "A cursor this server did not issue", body = ErrorEnvelope),
         (status = 422, body = ErrorEnvelope)))]
 pub async fn publishers(
     State(state): State<AppState>,
@@ -517,16 +533,17 @@ pub async fn publishers(
     p.require_scope(Scope::Admin)?;
     let filter = publisher_filter(q.filter.as_deref())?;
     let limit = limit(q.limit)?;
+    let after = decode_cursor::<String>(q.cursor.as_deref())?;
     let items = state
         .moderation
-        .publishers(&p.user, filter, q.after.as_deref(), limit)
+        .publishers(&p.user, filter, after.as_deref(), limit)
         .await?;
-    let next_after = (items.len() == limit as usize)
-        .then(|| items.last().map(|p| p.slug.clone()))
+    let next_cursor = (items.len() == limit as usize)
+        .then(|| items.last().map(|p| Cursor::encode(&p.slug).into_string()))
         .flatten();
     Ok(Json(AdminPublishersPage {
         items: items.iter().map(AdminPublisherView::from).collect(),
-        next_after,
+        next_cursor,
     }))
 }
 

@@ -800,3 +800,98 @@ async fn a_rescan_never_undoes_a_rejection() {
         "pending_checks"
     );
 }
+
+#[tokio::test]
+async fn the_queue_and_the_publisher_list_page_by_opaque_cursor() {
+    let app = TestApp::builder()
+        .env("SOUK_REVIEW_POLICY", "all")
+        .start()
+        .await
+        .unwrap();
+    let ada = publisher_owner(&app, "ada@example.com", "acme").await;
+    publisher_owner(&app, "bob@example.com", "bobs").await;
+    publisher_owner(&app, "cy@example.com", "cys").await;
+    let moderator = staff(&app, "mod@example.com", Role::Moderator).await;
+    for name in ["alpha", "beta", "gamma"] {
+        upload(&app, &ada, name, package(name, "1.0.0", "acme", &[])).await;
+    }
+    let names = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                i["name"]
+                    .as_str()
+                    .or(i["slug"].as_str())
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    };
+    let first = app
+        .get_json("/api/v1/admin/queue?limit=2", &moderator)
+        .await;
+    assert_eq!(names(&first), ["alpha", "beta"], "oldest first: {first}");
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let rest = app
+        .get_json(
+            &format!("/api/v1/admin/queue?limit=2&cursor={cursor}"),
+            &moderator,
+        )
+        .await;
+    assert_eq!(names(&rest), ["gamma"]);
+    assert!(rest["next_cursor"].is_null(), "{rest}");
+
+    let first = app
+        .get_json("/api/v1/admin/publishers?limit=2", &moderator)
+        .await;
+    assert_eq!(first["items"].as_array().unwrap().len(), 2, "{first}");
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let rest = app
+        .get_json(
+            &format!("/api/v1/admin/publishers?limit=2&cursor={cursor}"),
+            &moderator,
+        )
+        .await;
+    let mut all = names(&first);
+    all.extend(names(&rest));
+    all.sort();
+    assert_eq!(all, ["acme", "bobs", "cys"]);
+
+    // Bad input: a cursor we did not issue is 400, an unknown state or limit 422.
+    for (path, status, code) in [
+        (
+            "/api/v1/admin/queue?cursor=not-ours",
+            StatusCode::BAD_REQUEST,
+            "invalid_cursor",
+        ),
+        (
+            "/api/v1/admin/publishers?cursor=%7B",
+            StatusCode::BAD_REQUEST,
+            "invalid_cursor",
+        ),
+        (
+            "/api/v1/admin/queue?status=waiting",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_status",
+        ),
+        (
+            "/api/v1/admin/queue?limit=0",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_limit",
+        ),
+    ] {
+        let resp = app.get(path).bearer_auth(&moderator).send().await.unwrap();
+        let (got, _) = envelope(resp, status).await;
+        assert_eq!(got, code, "{path}");
+    }
+    // Not staff: 403.
+    let resp = app
+        .get("/api/v1/admin/queue")
+        .bearer_auth(&ada)
+        .send()
+        .await
+        .unwrap();
+    envelope(resp, StatusCode::FORBIDDEN).await;
+}
