@@ -577,3 +577,78 @@ async fn publishers_are_verified_and_suspended_from_the_console() {
         .success("/admin/publishers", "no longer verified");
     assert!(!ok(&visitor, "/publishers/acme").await.contains(badge));
 }
+
+/// How many of acme's notices are unread, as a member reads it over the API.
+async fn unread_notices(app: &TestApp, token: &str) -> i64 {
+    let page: Value = app
+        .get_json("/api/v1/publishers/acme/messages", token)
+        .await;
+    page["unread"].as_i64().expect("an unread count")
+}
+
+#[tokio::test]
+async fn non_members_are_refused_on_the_portal_trust_routes() {
+    // 1.0.0 waits for review (a rescan would take it); 1.1.0 is rejected (an appeal would take
+    // it); acme has unread notices and has not asked for verification.
+    let (app, ada, ada_token) = held_back().await;
+    ada.upload_package("economy", package("economy", "1.1.0", "acme", &[]))
+        .await;
+    let mo = staff(&app, "mo@example.com", Role::Moderator).await;
+    mo.submit(
+        &format!("{REVIEW}/1.1.0/reject"),
+        &[("reason", "Leaked key.")],
+    )
+    .await
+    .success(&format!("{REVIEW}/1.1.0"), "rejected");
+    let unread_before = unread_notices(&app, &ada_token).await;
+    assert!(unread_before > 0, "acme has unread notices");
+
+    // Eve is signed in but not a member of acme: each page and form is the 403 page.
+    let eve = WebUser::sign_up(&app, "eve@example.com").await;
+    let url = "/portal/modules/economy/versions";
+    for path in [format!("{url}/1.0.0"), format!("{url}/1.1.0")] {
+        let (code, html) = eve.page(&path).await;
+        assert_eq!(code, StatusCode::FORBIDDEN, "{path}");
+        assert!(html.contains("not a member of publisher acme"), "{path}");
+        assert!(!html.contains("secret.aws-access-key-id"), "{path}");
+    }
+    let forms: [(String, &[(&str, &str)]); 4] = [
+        (format!("{url}/1.0.0/rescan"), &[]),
+        (
+            format!("{url}/1.1.0/appeal"),
+            &[("message", "Eve says it is fine.")],
+        ),
+        (
+            "/portal/publishers/acme/notices/read".into(),
+            &[("up_to", "1000000")],
+        ),
+        (
+            "/portal/publishers/acme/verification".into(),
+            &[("note", "Eve vouches for acme.")],
+        ),
+    ];
+    for (path, fields) in &forms {
+        let resp = eve.post_form(path, fields).await;
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{path}");
+        let html = resp.text().await.unwrap();
+        assert!(html.contains("not a member of publisher acme"), "{path}");
+    }
+
+    // Nothing changed: no rescan, no appeal, the notices unread, no verification request.
+    assert_eq!(status(&app, &ada_token, "1.0.0").await, "pending_review");
+    assert_eq!(status(&app, &ada_token, "1.1.0").await, "rejected");
+    let checks: Value = app
+        .get_json("/api/v1/modules/economy/versions/1.1.0/checks", &ada_token)
+        .await;
+    assert_eq!(checks["appeal"], Value::Null, "{checks}");
+    assert_eq!(checks["appealed_at"], Value::Null, "{checks}");
+    assert_eq!(unread_notices(&app, &ada_token).await, unread_before);
+    let acme = app.store.publisher_by_slug("acme").await.unwrap();
+    assert_eq!(acme.verification_requested_at, None);
+    assert_eq!(acme.verification_note, None);
+    assert!(
+        ok(&ada, "/portal/publishers/acme")
+            .await
+            .contains(r#"id="verification-form""#)
+    );
+}
