@@ -145,10 +145,13 @@ fn statuses(raw: Option<&str>) -> AppResult<Vec<VersionStatus>> {
 
 /// An opaque cursor of ours back to its key; 400 `invalid_cursor` for anything else.
 fn decode_cursor<T: serde::de::DeserializeOwned>(raw: Option<&str>) -> AppResult<Option<T>> {
-    raw.map(|c| {
-        Cursor::decode::<T>(c).map_err(|e| AppError::bad_request("invalid_cursor", e.to_string()))
-    })
-    .transpose()
+    // An empty `cursor=` is the first page, as on the other lists.
+    raw.filter(|c| !c.is_empty())
+        .map(|c| {
+            Cursor::decode::<T>(c)
+                .map_err(|e| AppError::bad_request("invalid_cursor", e.to_string()))
+        })
+        .transpose()
 }
 
 fn limit(raw: Option<u32>) -> AppResult<u32> {

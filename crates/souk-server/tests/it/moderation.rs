@@ -833,6 +833,14 @@ async fn the_queue_and_the_publisher_list_page_by_opaque_cursor() {
         .get_json("/api/v1/admin/queue?limit=2", &moderator)
         .await;
     assert_eq!(names(&first), ["alpha", "beta"], "oldest first: {first}");
+    let empty = app
+        .get_json("/api/v1/admin/queue?limit=2&cursor=", &moderator)
+        .await;
+    assert_eq!(
+        names(&empty),
+        ["alpha", "beta"],
+        "an empty cursor is the first page"
+    );
     let cursor = first["next_cursor"].as_str().unwrap();
     let rest = app
         .get_json(
