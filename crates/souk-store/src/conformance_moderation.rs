@@ -119,6 +119,10 @@ pub async fn moderation_states_findings_and_queue(store: &dyn Store) {
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict { ref field } if field == "status"));
     assert_eq!(store.findings(v.id).await.unwrap().len(), 3);
+    // Nor can a run that could not finish (no status change) replace them.
+    let err = store.record_checks(v.id, &[], None, now).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { ref field } if field == "status"));
+    assert_eq!(store.findings(v.id).await.unwrap().len(), 3);
 
     // Appeal, then approval (which signs and answers the appeal).
     store

@@ -120,6 +120,8 @@ pub trait ModerationStore {
     ) -> StoreResult<Version>;
     /// Replaces the version's findings with `findings` and stamps `checked_at`; with a change,
     /// also applies it, all in one transaction (so findings and state never disagree).
+    /// `Conflict { field: "status" }`, with nothing written, once the version has left
+    /// `pending_checks` (a moderator decided while the checks ran).
     async fn record_checks(
         &self,
         version_id: i64,

@@ -146,14 +146,30 @@ macro_rules! sql_moderation_impls {
                 at: Timestamp,
             ) -> StoreResult<Option<$crate::Version>> {
                 let mut tx = self.pool.begin().await.map_err(map_err)?;
-                let exists = ::sqlx::query("UPDATE versions SET checked_at = $1 WHERE id = $2")
-                    .bind(at.millis())
-                    .bind(version_id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
-                if exists.rows_affected() == 0 {
-                    return Err(StoreError::NotFound);
+                // Only a version still waiting for its checks takes their findings: once a
+                // moderator decided, a late run must not replace what they saw.
+                let pending = ::sqlx::query(
+                    "UPDATE versions SET checked_at = $1 WHERE id = $2 AND status = $3",
+                )
+                .bind(at.millis())
+                .bind(version_id)
+                .bind($crate::VersionStatus::PendingChecks.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+                if pending.rows_affected() == 0 {
+                    let exists: Option<(i64,)> =
+                        ::sqlx::query_as("SELECT id FROM versions WHERE id = $1")
+                            .bind(version_id)
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .map_err(map_err)?;
+                    return Err(match exists {
+                        Some(_) => StoreError::Conflict {
+                            field: "status".into(),
+                        },
+                        None => StoreError::NotFound,
+                    });
                 }
                 ::sqlx::query("DELETE FROM version_findings WHERE version_id = $1")
                     .bind(version_id)

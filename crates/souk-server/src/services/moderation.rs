@@ -168,10 +168,20 @@ impl Moderation {
         let findings: Vec<StoredFinding> = report.findings.iter().map(Into::into).collect();
         let now = Timestamp::now();
         if report.incomplete {
-            self.0
+            match self
+                .0
                 .store
                 .record_checks(version.id, &findings, None, now)
-                .await?;
+                .await
+            {
+                Ok(_) => {}
+                // A moderator decided while the checks ran: theirs stands, nothing to retry.
+                Err(StoreError::Conflict { .. }) => {
+                    self.0.store.complete_job(job.id, &self.0.worker).await?;
+                    return Ok(());
+                }
+                Err(e) => return Err(e.into()),
+            }
             let error = report
                 .findings
                 .iter()
