@@ -661,9 +661,9 @@ impl Moderation {
         version: &str,
         reason: &str,
     ) -> AppResult<(Module, Version)> {
-        let reason = reason_text(reason)?;
         let (module, v) = self.target(name, version).await?;
         self.require_moderator_for(actor.user, &module).await?;
+        let reason = reason_text(reason)?;
         let from = [VersionStatus::PendingChecks, VersionStatus::PendingReview];
         if !from.contains(&v.status) {
             return Err(not_in(&v, "rejecting", &from));
@@ -701,9 +701,9 @@ impl Moderation {
         version: &str,
         reason: &str,
     ) -> AppResult<(Module, Version)> {
-        let reason = reason_text(reason)?;
         let (module, v) = self.target(name, version).await?;
         self.require_moderator_for(actor.user, &module).await?;
+        let reason = reason_text(reason)?;
         let from = [VersionStatus::Published];
         if v.status != VersionStatus::Published {
             return Err(not_in(&v, "quarantining", &from));

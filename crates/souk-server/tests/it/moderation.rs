@@ -561,6 +561,13 @@ async fn moderators_decide(owned: TestApp) {
     // Not staff: 403; the publisher itself cannot approve its own version either.
     let (code, _) = envelope(act(&ada, "approve", json!({})).await, StatusCode::FORBIDDEN).await;
     assert_eq!(code, "forbidden");
+    // Rights come before the reason: no hint to outsiders about what a decision needs.
+    let (code, _) = envelope(
+        act(&ada, "reject", json!({ "reason": "" })).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_eq!(code, "forbidden");
     // A rejection needs a reason; nothing changes without one.
     let (code, details) = envelope(
         act(&moderator, "reject", json!({ "reason": "  " })).await,
