@@ -40,7 +40,7 @@ async fn main() {
     let state = AppState::new(store, config, keys, blobs).await.unwrap();
     state
         .accounts
-        .register("bench@example.com", "correct horse battery", None)
+        .register("bench@example.com", "correct horse battery", None, "local")
         .await
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -55,11 +55,17 @@ pub struct ChangePasswordRequest {
     ))]
 pub async fn register(
     State(state): State<AppState>,
+    Client(client): Client,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> AppResult<(StatusCode, Json<UserView>)> {
     let user = state
         .accounts
-        .register(&req.email, &req.password, req.display_name.as_deref())
+        .register(
+            &req.email,
+            &req.password,
+            req.display_name.as_deref(),
+            &client.ip,
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(UserView::from(&user))))
 }
@@ -98,7 +104,7 @@ pub async fn login(
 pub async fn logout(State(state): State<AppState>, ApiUser(p): ApiUser) -> AppResult<StatusCode> {
     match p.credential {
         Credential::Session(id) => {
-            state.accounts.end_session(id).await?;
+            state.accounts.end_session(&p, id).await?;
             Ok(StatusCode::NO_CONTENT)
         }
         Credential::Token(_) => Err(AppError::bad_request(

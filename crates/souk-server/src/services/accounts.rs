@@ -161,20 +161,30 @@ impl Accounts {
         Ok(self.store.create_user(&new, Timestamp::now()).await?)
     }
 
-    /// Public sign-up: always the `user` role, refused when registration is closed.
+    /// Public sign-up: always the `user` role, refused when registration is closed. Recorded as
+    /// `user.register` by the new user, from `client_addr`.
     pub async fn register(
         &self,
         email: &str,
         password: &str,
         display_name: Option<&str>,
+        client_addr: &str,
     ) -> AppResult<User> {
         if !self.config.allow_registration {
             return Err(AppError::Forbidden(
                 "registration is closed on this marketplace".into(),
             ));
         }
-        self.insert_user(email, password, display_name, Role::User)
-            .await
+        let user = self
+            .insert_user(email, password, display_name, Role::User)
+            .await?;
+        self.audit
+            .record(NewAuditEntry {
+                after: Some(json!({ "id": user.id, "role": user.role.as_str() })),
+                ..Actor::new(&user, client_addr).entry("user.register", "user", user.email.as_str())
+            })
+            .await;
+        Ok(user)
     }
 
     /// Checks an email and password. A wrong password and an unknown address answer the same
@@ -275,8 +285,23 @@ impl Accounts {
         Ok((secret, session))
     }
 
-    pub async fn end_session(&self, session_id: i64) -> AppResult<()> {
-        Ok(self.store.delete_session(session_id).await?)
+    /// Ends one of the principal's sessions: `user.logout` when it is the one this request came
+    /// with, `session.end` for another (signed out from the account page).
+    pub async fn end_session(&self, principal: &Principal, session_id: i64) -> AppResult<()> {
+        self.store.delete_session(session_id).await?;
+        let action = if principal.session_id() == Some(session_id) {
+            "user.logout"
+        } else {
+            "session.end"
+        };
+        self.audit
+            .record(
+                principal
+                    .actor()
+                    .entry(action, "session", session_id.to_string()),
+            )
+            .await;
+        Ok(())
     }
 
     /// Resolves a presented secret. Unknown, malformed, expired and revoked all answer the same

@@ -272,7 +272,7 @@ pub async fn end_session(
     if !own {
         return Err(AppError::NotFound.into());
     }
-    state.accounts.end_session(id).await?;
+    state.accounts.end_session(p, id).await?;
     Ok(redirect_with_flash(
         "/account",
         "success",

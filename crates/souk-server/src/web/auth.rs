@@ -150,7 +150,7 @@ pub async fn register(
     let display_name = Some(form.display_name.trim()).filter(|s| !s.is_empty());
     match state
         .accounts
-        .register(&form.email, &form.password, display_name)
+        .register(&form.email, &form.password, display_name, &client.ip)
         .await
     {
         Ok(user) => {
@@ -189,8 +189,10 @@ pub async fn logout(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     ctx.check_csrf(&form.csrf_token)?;
-    if let Some(session_id) = ctx.user.as_ref().and_then(|p| p.session_id()) {
-        state.accounts.end_session(session_id).await?;
+    if let Some(p) = ctx.user.as_ref()
+        && let Some(session_id) = p.session_id()
+    {
+        state.accounts.end_session(p, session_id).await?;
     }
     let mut resp = redirect_with_flash("/", "info", "You are signed out.", &ctx);
     append_cookie(

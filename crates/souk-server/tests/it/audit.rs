@@ -784,6 +784,8 @@ async fn every_other_admin_and_publisher_action_is_recorded() {
         })
         .collect();
     let want = [
+        ("user.register", "user", "owner@example.com"),
+        ("user.register", "user", "mate@example.com"),
         ("version.approve", "version", "shop@1.0.0"),
         ("version.quarantine", "version", "shop@1.0.0"),
         ("version.appeal", "version", "shop@1.0.0"),
@@ -841,4 +843,58 @@ async fn every_other_admin_and_publisher_action_is_recorded() {
         ),
         (&json!([]), &json!(["shop"]))
     );
+}
+
+#[tokio::test]
+async fn sign_ups_sign_outs_and_ended_sessions_are_recorded() {
+    let app = TestApp::spawn().await;
+    let admin = staff(&app, "root@example.com", Role::Admin).await;
+    // Registered over the API, then signed in twice: over the API and in a browser.
+    let token = app.signed_up("new@example.com").await;
+    let web = crate::web_catalog::WebUser::sign_in(&app, "new@example.com").await;
+
+    let joined = only(&app, &admin, "action=user.register").await;
+    assert_eq!(joined["actor"], "new@example.com");
+    assert_eq!(joined["target"], "new@example.com");
+    assert_eq!(joined["client_addr"], "127.0.0.1");
+    assert_eq!(joined["after"]["role"], "user");
+
+    // From the web account page, the user signs out the API session.
+    let user = app
+        .store
+        .user_by_email(&souk_core::Email::parse("new@example.com").unwrap())
+        .await
+        .unwrap();
+    let sessions = app.state.accounts.sessions(&user).await.unwrap();
+    assert_eq!(sessions.len(), 2);
+    let api_session = sessions
+        .iter()
+        .map(|s| s.id)
+        .min()
+        .expect("the API session came first");
+    let landed = web
+        .submit(&format!("/account/sessions/{api_session}/end"), &[])
+        .await;
+    landed.success("/account", "Session signed out.");
+    let ended = only(&app, &admin, "action=session.end").await;
+    assert_eq!(ended["actor"], "new@example.com");
+    assert_eq!(ended["target"], api_session.to_string());
+    let resp = app
+        .get("/api/v1/me")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::UNAUTHORIZED,
+        "that session is over"
+    );
+
+    // Signing out of the browser's own session is a logout.
+    web.submit("/logout", &[]).await;
+    let out = only(&app, &admin, "action=user.logout").await;
+    assert_eq!(out["actor"], "new@example.com");
+    assert_eq!(out["target_kind"], "session");
+    assert_eq!(entries(&app, &admin, "action=session.end").await.len(), 1);
 }
