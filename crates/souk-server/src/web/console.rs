@@ -99,7 +99,13 @@ pub async fn home(State(state): State<AppState>, ctx: WebContext) -> Result<Resp
         Waiting {
             label: "Appeals",
             count: capped(appealed(&review) + appealed(&quarantined)),
-            href: tab(VersionStatus::Quarantined),
+            // Appeals of rejections wait in the review tab, those of quarantines in theirs:
+            // link to where the first ones are.
+            href: tab(if appealed(&review) > 0 || appealed(&quarantined) == 0 {
+                VersionStatus::PendingReview
+            } else {
+                VersionStatus::Quarantined
+            }),
             id: "waiting-appeals",
         },
         Waiting {

@@ -286,11 +286,10 @@ async fn published_versions_are_quarantined_appealed_and_released() {
     let quarantined = ok(&root, "/admin/queue?status=quarantined").await;
     assert!(quarantined.contains(r#"id="queue-economy-1.1.0""#));
     assert!(quarantined.contains(r#"title="The publisher appealed">appeal</span>"#));
-    assert!(
-        ok(&root, "/admin")
-            .await
-            .contains(r#"id="waiting-appeals"><strong>1</strong>"#)
-    );
+    // The console's appeal count links to where the appeal waits: the quarantined tab.
+    assert!(ok(&root, "/admin").await.contains(
+        r#"href="/admin/queue?status=quarantined" id="waiting-appeals"><strong>1</strong>"#
+    ));
     let page = ok(&root, &url).await;
     assert!(page.contains("That was our update check; it is documented."));
     assert!(page.contains(r#"id="release-form""#));
@@ -360,6 +359,10 @@ async fn publishers_rescan_and_appeal_a_rejection_from_the_portal() {
         queue.contains(r#"title="The publisher appealed">appeal</span>"#),
         "{queue}"
     );
+    // The console's appeal count links to the review tab, where this appeal waits.
+    assert!(ok(&mo, "/admin").await.contains(
+        r#"href="/admin/queue?status=pending_review" id="waiting-appeals"><strong>1</strong>"#
+    ));
     let page = ok(&mo, &review).await;
     assert!(
         page.contains("The key is the documented AWS example, not ours."),
