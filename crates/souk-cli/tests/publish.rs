@@ -59,6 +59,20 @@ fn fails(mut cmd: Command, args: &[&str]) -> String {
     lines[0].to_owned()
 }
 
+/// `souk serve` on a free port with its data in `data`, started from `root`.
+async fn serve(root: &Path, data: &Path) -> Server {
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut cmd = souk(root);
+    cmd.args([
+        "serve",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--listen",
+        &addr,
+    ]);
+    Server::start(cmd, &addr).await
+}
+
 fn sha256_of(path: &Path) -> String {
     hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
 }
@@ -70,16 +84,7 @@ async fn publish_info_download_and_yank_against_a_real_marketplace() {
     let work = root.path().join("work");
     let config = root.path().join("config");
     std::fs::create_dir_all(&work).unwrap();
-    let addr = format!("127.0.0.1:{}", free_port());
-    let mut serve = souk(root.path());
-    serve.args([
-        "serve",
-        "--data-dir",
-        data.to_str().unwrap(),
-        "--listen",
-        &addr,
-    ]);
-    let server = Server::start(serve, &addr).await;
+    let server = serve(root.path(), &data).await;
     let base = server.base.clone();
     let token = author_with_publisher(&base).await;
 
@@ -433,16 +438,7 @@ async fn publish_waits_for_the_checks_and_shows_what_holds_a_version_back() {
     let data = root.path().join("data");
     let work = root.path().join("work");
     std::fs::create_dir_all(&work).unwrap();
-    let addr = format!("127.0.0.1:{}", free_port());
-    let mut serve = souk(root.path());
-    serve.args([
-        "serve",
-        "--data-dir",
-        data.to_str().unwrap(),
-        "--listen",
-        &addr,
-    ]);
-    let server = Server::start(serve, &addr).await;
+    let server = serve(root.path(), &data).await;
     let base = server.base.clone();
     let token = author_with_publisher(&base).await;
     let client = || souk(&work);

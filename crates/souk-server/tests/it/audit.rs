@@ -12,16 +12,6 @@ use serde_json::{Value, json};
 use souk_core::{Role, Timestamp};
 use souk_store::{AuditActor, NewAuditEntry};
 
-/// Creates a user with `role` as `souk admin create-user` does, and signs them in.
-async fn staff(app: &TestApp, email: &str, role: Role) -> String {
-    app.state
-        .accounts
-        .create_user(email, PASSWORD, None, role)
-        .await
-        .unwrap();
-    app.login(email, PASSWORD).await
-}
-
 /// The entries the API answers for `query` (`actor=...&action=...`), newest first.
 async fn entries(app: &TestApp, admin: &str, query: &str) -> Vec<Value> {
     let resp = app
@@ -43,7 +33,7 @@ async fn only(app: &TestApp, admin: &str, query: &str) -> Value {
 }
 
 async fn moderation_and_security_actions_are_recorded(app: TestApp) {
-    let admin = staff(&app, "root@example.com", Role::Admin).await;
+    let admin = app.staff("root@example.com", Role::Admin).await;
     let owner = publisher_owner(&app, "owner@example.com", "acme").await;
     for v in ["1.0.0", "1.1.0"] {
         let resp = upload(&app, &owner, "shop", package("shop", v, "acme", &[])).await;
@@ -269,7 +259,7 @@ fn actions(items: &[Value]) -> Vec<&str> {
 #[tokio::test]
 async fn the_log_filters_and_pages_by_cursor() {
     let app = TestApp::spawn().await;
-    let admin = staff(&app, "root@example.com", Role::Admin).await;
+    let admin = app.staff("root@example.com", Role::Admin).await;
     seed(&app).await;
     let seeded = "until=2001-12-31T00:00:00Z";
     assert_eq!(
@@ -352,7 +342,7 @@ async fn the_log_filters_and_pages_by_cursor() {
 #[tokio::test]
 async fn the_csv_export_holds_the_filtered_entries_escaped() {
     let app = TestApp::spawn().await;
-    let admin = staff(&app, "root@example.com", Role::Admin).await;
+    let admin = app.staff("root@example.com", Role::Admin).await;
     seed(&app).await;
     app.store
         .append_audit(&NewAuditEntry {
@@ -442,7 +432,7 @@ async fn the_csv_export_holds_the_filtered_entries_escaped() {
 #[tokio::test]
 async fn bad_filters_answer_422_naming_the_field_and_change_nothing() {
     let app = TestApp::spawn().await;
-    let admin = staff(&app, "root@example.com", Role::Admin).await;
+    let admin = app.staff("root@example.com", Role::Admin).await;
     seed(&app).await;
     let before = entries(&app, &admin, "limit=200").await;
     for (query, field) in [
@@ -490,8 +480,8 @@ async fn bad_filters_answer_422_naming_the_field_and_change_nothing() {
 #[tokio::test]
 async fn only_admins_read_the_log() {
     let app = TestApp::spawn().await;
-    let admin = staff(&app, "root@example.com", Role::Admin).await;
-    let moderator = staff(&app, "mod@example.com", Role::Moderator).await;
+    let admin = app.staff("root@example.com", Role::Admin).await;
+    let moderator = app.staff("mod@example.com", Role::Moderator).await;
     let user = app.signed_up("user@example.com").await;
     // An admin's token without the admin scope cannot read it either.
     let resp = app
@@ -518,7 +508,7 @@ async fn only_admins_read_the_log() {
 #[tokio::test]
 async fn the_admin_page_lists_filters_pages_and_exports_and_refuses_others() {
     let app = TestApp::spawn().await;
-    let token = staff(&app, "root@example.com", Role::Admin).await;
+    let token = app.staff("root@example.com", Role::Admin).await;
     app.signed_up("user@example.com").await;
     seed(&app).await;
     let admin = Browser::signed_in(&app, "root@example.com").await;
@@ -598,7 +588,7 @@ async fn every_other_admin_and_publisher_action_is_recorded() {
         .start()
         .await
         .unwrap();
-    let admin = staff(&app, "root@example.com", Role::Admin).await;
+    let admin = app.staff("root@example.com", Role::Admin).await;
     let owner = publisher_owner(&app, "owner@example.com", "acme").await;
     let mate = app.signed_up("mate@example.com").await;
     let mate_id = app.get_json("/api/v1/me", &mate).await["id"].clone();
@@ -848,7 +838,7 @@ async fn every_other_admin_and_publisher_action_is_recorded() {
 #[tokio::test]
 async fn sign_ups_sign_outs_and_ended_sessions_are_recorded() {
     let app = TestApp::spawn().await;
-    let admin = staff(&app, "root@example.com", Role::Admin).await;
+    let admin = app.staff("root@example.com", Role::Admin).await;
     // Registered over the API, then signed in twice: over the API and in a browser.
     let token = app.signed_up("new@example.com").await;
     let web = crate::web_catalog::WebUser::sign_in(&app, "new@example.com").await;

@@ -213,6 +213,22 @@ impl TestApp {
             .to_owned()
     }
 
+    /// Creates a user with `role` the way `souk admin create-user` does (moderators and admins
+    /// cannot register themselves).
+    pub async fn create_staff(&self, email: &str, role: souk_core::Role) {
+        self.state
+            .accounts
+            .create_user(email, PASSWORD, None, role)
+            .await
+            .unwrap();
+    }
+
+    /// [`TestApp::create_staff`], signed in; answers the token.
+    pub async fn staff(&self, email: &str, role: souk_core::Role) -> String {
+        self.create_staff(email, role).await;
+        self.login(email, PASSWORD).await
+    }
+
     pub async fn users(&self) -> i64 {
         self.store.count_users().await.unwrap()
     }

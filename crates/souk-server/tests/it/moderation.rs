@@ -4,20 +4,10 @@
 
 use crate::catalog::{publisher_owner, upload};
 use crate::packages::{Entry, manifest, package, tar_gz};
-use crate::{PASSWORD, TestApp, envelope};
+use crate::{TestApp, envelope};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use souk_core::Role;
-
-/// Makes a staff member and signs them in.
-async fn staff(app: &TestApp, email: &str, role: Role) -> String {
-    app.state
-        .accounts
-        .create_user(email, PASSWORD, None, role)
-        .await
-        .unwrap();
-    app.login(email, PASSWORD).await
-}
 
 /// A package of `name` 0.1.0 by `acme` with extra files.
 fn package_with(name: &str, version: &str, files: &[(&str, &[u8])]) -> Vec<u8> {
@@ -236,7 +226,7 @@ async fn native_code_is_flagged_or_forbidden_as_the_policy_says() {
         .await
         .unwrap();
     let ada = publisher_owner(&app, "ada@example.com", "acme").await;
-    let admin = staff(&app, "root@example.com", Role::Admin).await;
+    let admin = app.staff("root@example.com", Role::Admin).await;
     let resp = app
         .post_json_as("/api/v1/admin/publishers/acme/verify", &admin, &json!({}))
         .await;
@@ -480,7 +470,7 @@ async fn a_scanner_that_hangs_or_crashes_never_lets_a_version_through() {
             "{notices}"
         );
         // And the audit log has it, as the system's doing.
-        let admin = staff(&app, "root@example.com", Role::Admin).await;
+        let admin = app.staff("root@example.com", Role::Admin).await;
         let log = app
             .get_json("/api/v1/admin/audit?action=version.checks_failed", &admin)
             .await;
@@ -541,8 +531,8 @@ async fn a_look_alike_of_a_popular_name_goes_to_review() {
 async fn moderators_decide(owned: TestApp) {
     let app = &owned;
     let ada = publisher_owner(app, "ada@example.com", "acme").await;
-    let moderator = staff(app, "mod@example.com", Role::Moderator).await;
-    let admin = staff(app, "root@example.com", Role::Admin).await;
+    let moderator = app.staff("mod@example.com", Role::Moderator).await;
+    let admin = app.staff("root@example.com", Role::Admin).await;
     upload(app, &ada, "shop", package("shop", "1.0.0", "acme", &[])).await;
     assert_eq!(
         checks(app, &ada, "shop", "1.0.0").await["status"],
@@ -731,8 +721,8 @@ async fn a_rescan_never_undoes_a_rejection() {
         .await
         .unwrap();
     let ada = publisher_owner(&app, "ada@example.com", "acme").await;
-    let moderator = staff(&app, "mod@example.com", Role::Moderator).await;
-    let admin = staff(&app, "root@example.com", Role::Admin).await;
+    let moderator = app.staff("mod@example.com", Role::Moderator).await;
+    let admin = app.staff("root@example.com", Role::Admin).await;
     upload(&app, &ada, "shop", package("shop", "1.0.0", "acme", &[])).await;
     let base = "/api/v1/modules/shop/versions/1.0.0";
     let decide = "/api/v1/admin/modules/shop/versions/1.0.0";
@@ -818,7 +808,7 @@ async fn the_queue_and_the_publisher_list_page_by_opaque_cursor() {
     let ada = publisher_owner(&app, "ada@example.com", "acme").await;
     publisher_owner(&app, "bob@example.com", "bobs").await;
     publisher_owner(&app, "cy@example.com", "cys").await;
-    let moderator = staff(&app, "mod@example.com", Role::Moderator).await;
+    let moderator = app.staff("mod@example.com", Role::Moderator).await;
     for name in ["alpha", "beta", "gamma"] {
         upload(&app, &ada, name, package(name, "1.0.0", "acme", &[])).await;
     }

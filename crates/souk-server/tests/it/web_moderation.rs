@@ -50,11 +50,7 @@ async fn app_with_policy(policy: &str) -> TestApp {
 
 /// A staff account made as `souk admin create-user` does, signed in on the web.
 async fn staff(app: &TestApp, email: &str, role: Role) -> WebUser {
-    app.state
-        .accounts
-        .create_user(email, PASSWORD, None, role)
-        .await
-        .unwrap();
+    app.create_staff(email, role).await;
     WebUser::sign_in(app, email).await
 }
 
