@@ -189,3 +189,22 @@ impl<S: Send + Sync> FromRequest<S> for ImageBody {
         Ok(ImageBody(buf.into()))
     }
 }
+
+/// `Cache-Control: no-store`, for answers and pages that show a secret (a new token, a session
+/// token): no browser or proxy cache keeps a copy. Add it to a response tuple.
+pub struct NoStore;
+
+impl axum::response::IntoResponseParts for NoStore {
+    type Error = std::convert::Infallible;
+
+    fn into_response_parts(
+        self,
+        mut res: axum::response::ResponseParts,
+    ) -> Result<axum::response::ResponseParts, Self::Error> {
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+        Ok(res)
+    }
+}

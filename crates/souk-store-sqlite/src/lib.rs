@@ -47,6 +47,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "audit",
         sql: include_str!("../migrations/0007_audit.sql"),
     },
+    Migration {
+        version: 8,
+        name: "token_parents",
+        sql: include_str!("../migrations/0008_token_parents.sql"),
+    },
 ];
 
 pub struct SqliteStore {

@@ -37,7 +37,8 @@ macro_rules! conformance_tests {
     ($make:path) => {
         $crate::conformance_tests!(@cases $make;
             users_round_trip, duplicate_email_conflicts_on_email, password_change_ends_other_sessions,
-            sessions_expire_and_end, tokens_list_revoke_and_touch, login_failures_count_and_clear,
+            sessions_expire_and_end, tokens_list_revoke_and_touch, revoking_a_token_revokes_its_descendants,
+            login_failures_count_and_clear,
             idempotency_claims_once, migrate_twice_is_a_no_op, schema_has_the_account_tables,
             publishers_and_members, versions_publish_yank_and_latest, modules_list_sorted_and_paged,
             module_media, category_tree, search_change_log_follows_catalog_writes,
@@ -214,6 +215,7 @@ pub async fn tokens_list_revoke_and_touch(store: &dyn Store) {
         display_prefix: "souk_pat_abcd".into(),
         scopes: Scopes::parse_list(&["read", "publish"]).unwrap(),
         expires_at: Some(now.plus_secs(86_400)),
+        parent_id: None,
     };
     let first = store.create_token(&new("ci", "th1"), now).await.unwrap();
     let second = store
@@ -258,6 +260,59 @@ pub async fn tokens_list_revoke_and_touch(store: &dyn Store) {
     assert_eq!(t2.last_used_at, Some(now));
     assert!(t2.is_live(now));
     assert!(!t2.is_live(now.plus_secs(86_401)));
+    assert_eq!(store.token(u.id, second.id).await.unwrap().name, "laptop");
+    assert!(matches!(
+        store.token(other.id, second.id).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+/// Revoking a token revokes the tokens made with it, and theirs, and nothing else.
+pub async fn revoking_a_token_revokes_its_descendants(store: &dyn Store) {
+    let u = user(store, "tree@example.com").await;
+    let now = Timestamp::now();
+    let mut made = Vec::new();
+    for (name, parent) in [
+        ("root", None),
+        ("child", Some(0)),
+        ("grandchild", Some(1)),
+        ("sibling", None),
+    ] {
+        let parent_id = parent.map(|i: usize| made[i]);
+        let t = store
+            .create_token(
+                &NewApiToken {
+                    user_id: u.id,
+                    name: name.into(),
+                    token_hash: format!("tree-{name}"),
+                    display_prefix: "souk_pat_tree".into(),
+                    scopes: Scopes::all(),
+                    expires_at: None,
+                    parent_id,
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        assert_eq!(t.parent_id, parent_id);
+        made.push(t.id);
+    }
+    store.revoke_token(u.id, made[1], now).await.unwrap();
+    let live = |name: &'static str| async move {
+        store
+            .token_by_hash(&format!("tree-{name}"))
+            .await
+            .unwrap()
+            .0
+            .is_live(now)
+    };
+    assert!(live("root").await);
+    assert!(!live("child").await);
+    assert!(!live("grandchild").await);
+    assert!(live("sibling").await);
+    store.revoke_token(u.id, made[0], now).await.unwrap();
+    assert!(!live("root").await);
+    assert!(live("sibling").await);
 }
 
 pub async fn login_failures_count_and_clear(store: &dyn Store) {

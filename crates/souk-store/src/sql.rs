@@ -24,7 +24,8 @@ macro_rules! sql_store_impls {
              s.user_agent AS s_user_agent, s.client_ip AS s_client_ip";
         const TOKEN_COLS: &str = "t.id AS t_id, t.user_id AS t_user_id, t.name AS t_name, \
              t.display_prefix AS t_display_prefix, t.scopes AS t_scopes, t.created_at AS t_created_at, \
-             t.expires_at AS t_expires_at, t.last_used_at AS t_last_used_at, t.revoked_at AS t_revoked_at";
+             t.expires_at AS t_expires_at, t.last_used_at AS t_last_used_at, t.revoked_at AS t_revoked_at, \
+             t.parent_id AS t_parent_id";
 
         /// Turns a sqlx error into the store's, naming the column a unique constraint guards.
         pub(crate) fn map_err(e: ::sqlx::Error) -> StoreError {
@@ -106,6 +107,7 @@ macro_rules! sql_store_impls {
                 expires_at: opt_ts(row, "t_expires_at")?,
                 last_used_at: opt_ts(row, "t_last_used_at")?,
                 revoked_at: opt_ts(row, "t_revoked_at")?,
+                parent_id: get(row, "t_parent_id")?,
             })
         }
 
@@ -390,8 +392,8 @@ macro_rules! sql_store_impls {
         impl $crate::TokenStore for $store {
             async fn create_token(&self, new: &$crate::NewApiToken, now: Timestamp) -> StoreResult<$crate::ApiToken> {
                 let id: i64 = ::sqlx::query_scalar(
-                    "INSERT INTO api_tokens (user_id, name, token_hash, display_prefix, scopes, created_at, expires_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                    "INSERT INTO api_tokens (user_id, name, token_hash, display_prefix, scopes, created_at, expires_at, parent_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
                 )
                 .bind(new.user_id)
                 .bind(&new.name)
@@ -400,6 +402,7 @@ macro_rules! sql_store_impls {
                 .bind(new.scopes.to_string())
                 .bind(now.millis())
                 .bind(new.expires_at.map(Timestamp::millis))
+                .bind(new.parent_id)
                 .fetch_one(&self.pool)
                 .await
                 .map_err(map_err)?;
@@ -436,9 +439,25 @@ macro_rules! sql_store_impls {
                 rows.iter().map(token_from_row).collect()
             }
 
+            async fn token(&self, user_id: i64, token_id: i64) -> StoreResult<$crate::ApiToken> {
+                let row = ::sqlx::query(&format!(
+                    "SELECT {TOKEN_COLS} FROM api_tokens t WHERE t.id = $1 AND t.user_id = $2"
+                ))
+                .bind(token_id)
+                .bind(user_id)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(map_err)?;
+                token_from_row(&row)
+            }
+
             async fn revoke_token(&self, user_id: i64, token_id: i64, now: Timestamp) -> StoreResult<()> {
+                // One statement: the token and its descendants, found by walking parent_id down.
                 let done = ::sqlx::query(
-                    "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 AND user_id = $3",
+                    "WITH RECURSIVE tree (id) AS ( \
+                         SELECT id FROM api_tokens WHERE id = $2 AND user_id = $3 \
+                         UNION ALL SELECT t.id FROM api_tokens t JOIN tree ON t.parent_id = tree.id) \
+                     UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id IN (SELECT id FROM tree)",
                 )
                 .bind(now.millis())
                 .bind(token_id)

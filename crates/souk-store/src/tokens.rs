@@ -15,6 +15,8 @@ pub struct ApiToken {
     pub expires_at: Option<Timestamp>,
     pub last_used_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
+    /// The token this one was created with; `None` when made from a signed-in session.
+    pub parent_id: Option<i64>,
 }
 
 impl ApiToken {
@@ -31,6 +33,7 @@ pub struct NewApiToken {
     pub display_prefix: String,
     pub scopes: Scopes,
     pub expires_at: Option<Timestamp>,
+    pub parent_id: Option<i64>,
 }
 
 #[async_trait::async_trait]
@@ -47,7 +50,10 @@ pub trait TokenStore {
         before_id: Option<i64>,
         limit: u32,
     ) -> StoreResult<Vec<ApiToken>>;
-    /// Revokes one of the user's own tokens; `NotFound` for another user's or an unknown id.
+    /// One of the user's own tokens, live or not; `NotFound` for another user's or an unknown id.
+    async fn token(&self, user_id: i64, token_id: i64) -> StoreResult<ApiToken>;
+    /// Revokes one of the user's own tokens and every token created with it, with them and so
+    /// on down; `NotFound` for another user's or an unknown id.
     async fn revoke_token(&self, user_id: i64, token_id: i64, now: Timestamp) -> StoreResult<()>;
     async fn touch_token(&self, token_id: i64, now: Timestamp) -> StoreResult<()>;
 }

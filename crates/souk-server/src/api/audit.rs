@@ -100,7 +100,7 @@ pub struct AuditPageView {
 }
 
 /// The audit log, newest first (admins): every moderation, admin and security-relevant action.
-#[utoipa::path(get, path = "/api/v1/admin/audit", tag = "audit", security(("bearer" = [])),
+#[utoipa::path(operation_id = "list_audit_entries", get, path = "/api/v1/admin/audit", tag = "audit", security(("bearer" = [])),
     params(AuditParams),
     responses((status = 200, body = AuditPageView),
         (status = 400, description = "Tampered cursor", body = ErrorEnvelope),

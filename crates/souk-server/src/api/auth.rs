@@ -3,7 +3,7 @@
 use super::views::UserView;
 use crate::AppState;
 use crate::error::{AppError, AppResult, ErrorEnvelope};
-use crate::extract::{ApiJson, ApiUser, Client};
+use crate::extract::{ApiJson, ApiUser, Client, NoStore};
 use crate::services::accounts::Credential;
 use axum::Json;
 use axum::extract::State;
@@ -81,17 +81,20 @@ pub async fn login(
     State(state): State<AppState>,
     Client(client): Client,
     ApiJson(req): ApiJson<LoginRequest>,
-) -> AppResult<Json<LoginResponse>> {
+) -> AppResult<(NoStore, Json<LoginResponse>)> {
     let user = state
         .accounts
         .authenticate(&req.email, &req.password, &client)
         .await?;
     let (token, session) = state.accounts.start_session(&user, &client).await?;
-    Ok(Json(LoginResponse {
-        token,
-        expires_at: session.expires_at.to_rfc3339(),
-        user: UserView::from(&user),
-    }))
+    Ok((
+        NoStore,
+        Json(LoginResponse {
+            token,
+            expires_at: session.expires_at.to_rfc3339(),
+            user: UserView::from(&user),
+        }),
+    ))
 }
 
 /// End the session whose token authenticates this request.
@@ -107,7 +110,7 @@ pub async fn logout(State(state): State<AppState>, ApiUser(p): ApiUser) -> AppRe
             state.accounts.end_session(&p, id).await?;
             Ok(StatusCode::NO_CONTENT)
         }
-        Credential::Token(_) => Err(AppError::bad_request(
+        Credential::Token { .. } => Err(AppError::bad_request(
             "not_a_session",
             "this is a personal API token; revoke it with DELETE /api/v1/tokens/{id}",
         )),

@@ -31,7 +31,7 @@ pub struct KeyList {
 }
 
 /// Every registry signing key, current and retired, of every node, oldest first.
-#[utoipa::path(get, path = "/api/v1/keys", tag = "versions",
+#[utoipa::path(operation_id = "list_registry_keys", get, path = "/api/v1/keys", tag = "versions",
     responses((status = 200, body = KeyList)))]
 pub async fn list(State(state): State<AppState>) -> AppResult<Json<KeyList>> {
     let mut keys = Vec::new();

@@ -21,7 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 /// sorts as `GET /api/v1/search` (default sort `newest`). A member of the `publisher` asked for
 /// gets that publisher's every module instead, private and archived ones included, from the
 /// database (sorts `newest` and `downloads`).
-#[utoipa::path(get, path = "/api/v1/modules", tag = "modules", params(SearchParams),
+#[utoipa::path(operation_id = "list_modules", get, path = "/api/v1/modules", tag = "modules", params(SearchParams),
     responses((status = 200, body = ModulePage), (status = 400, body = ErrorEnvelope),
         (status = 422, body = ErrorEnvelope)))]
 pub async fn list(
@@ -81,7 +81,7 @@ pub struct CreateModuleRequest {
 }
 
 /// Creates a module before its first version (publishing a new name also creates it).
-#[utoipa::path(post, path = "/api/v1/modules", tag = "modules", security(("bearer" = [])),
+#[utoipa::path(operation_id = "create_module", post, path = "/api/v1/modules", tag = "modules", security(("bearer" = [])),
     request_body = CreateModuleRequest,
     responses((status = 201, body = ModuleView), (status = 403, body = ErrorEnvelope),
         (status = 409, description = "Name taken, also after normalization", body = ErrorEnvelope),
@@ -144,7 +144,7 @@ pub async fn module_view(state: &AppState, access: ModuleAccess) -> AppResult<Mo
 }
 
 /// One module with its versions. A private module is 404 to anyone outside its publisher.
-#[utoipa::path(get, path = "/api/v1/modules/{name}", tag = "modules",
+#[utoipa::path(operation_id = "get_module", get, path = "/api/v1/modules/{name}", tag = "modules",
     params(("name" = String, Path)),
     responses((status = 200, body = ModuleView), (status = 404, body = ErrorEnvelope)))]
 pub async fn get(
@@ -160,7 +160,7 @@ pub async fn get(
 }
 
 /// Edits a module's metadata (members of its publisher). Absent fields keep their value.
-#[utoipa::path(patch, path = "/api/v1/modules/{name}", tag = "modules", security(("bearer" = [])),
+#[utoipa::path(operation_id = "update_module", patch, path = "/api/v1/modules/{name}", tag = "modules", security(("bearer" = [])),
     params(("name" = String, Path)), request_body = ModuleEdit,
     responses((status = 200, body = ModuleView), (status = 403, body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]

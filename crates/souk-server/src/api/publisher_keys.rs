@@ -64,7 +64,7 @@ pub struct RegisterKeyRequest {
 }
 
 /// A publisher's signing keys, revoked ones included, oldest first.
-#[utoipa::path(get, path = "/api/v1/publishers/{slug}/keys", tag = "publishers",
+#[utoipa::path(operation_id = "list_publisher_keys", get, path = "/api/v1/publishers/{slug}/keys", tag = "publishers",
     params(("slug" = String, Path)),
     responses((status = 200, body = PublisherKeyList), (status = 404, body = ErrorEnvelope)))]
 pub async fn list(
@@ -82,7 +82,7 @@ pub async fn list(
 }
 
 /// Registers a signing key for the publisher (its members).
-#[utoipa::path(post, path = "/api/v1/publishers/{slug}/keys", tag = "publishers", security(("bearer" = [])),
+#[utoipa::path(operation_id = "register_publisher_key", post, path = "/api/v1/publishers/{slug}/keys", tag = "publishers", security(("bearer" = [])),
     params(("slug" = String, Path)), request_body = RegisterKeyRequest,
     responses(
         (status = 201, body = PublisherKeyView),
@@ -107,7 +107,7 @@ pub async fn register(
 
 /// Revokes a signing key (members): it stays listed with `revoked_at`, and no new upload may be
 /// signed with it. Revoking a revoked key answers it unchanged.
-#[utoipa::path(delete, path = "/api/v1/publishers/{slug}/keys/{id}", tag = "publishers", security(("bearer" = [])),
+#[utoipa::path(operation_id = "revoke_publisher_key", delete, path = "/api/v1/publishers/{slug}/keys/{id}", tag = "publishers", security(("bearer" = [])),
     params(("slug" = String, Path), ("id" = String, Path, description = "The key id (16 hex digits)")),
     responses(
         (status = 200, body = PublisherKeyView),

@@ -45,7 +45,7 @@ pub struct SetRoleRequest {
 }
 
 /// Creates a publisher; the caller becomes its owner.
-#[utoipa::path(post, path = "/api/v1/publishers", tag = "publishers", security(("bearer" = [])),
+#[utoipa::path(operation_id = "create_publisher", post, path = "/api/v1/publishers", tag = "publishers", security(("bearer" = [])),
     request_body = CreatePublisherRequest,
     responses(
         (status = 201, body = PublisherView),
@@ -73,7 +73,7 @@ pub async fn create(
 }
 
 /// A publisher's public profile.
-#[utoipa::path(get, path = "/api/v1/publishers/{slug}", tag = "publishers",
+#[utoipa::path(operation_id = "get_publisher", get, path = "/api/v1/publishers/{slug}", tag = "publishers",
     params(("slug" = String, Path)),
     responses((status = 200, body = PublisherView), (status = 404, body = ErrorEnvelope)))]
 pub async fn get(
@@ -85,7 +85,7 @@ pub async fn get(
 }
 
 /// Edits the profile (owners).
-#[utoipa::path(patch, path = "/api/v1/publishers/{slug}", tag = "publishers", security(("bearer" = [])),
+#[utoipa::path(operation_id = "update_publisher", patch, path = "/api/v1/publishers/{slug}", tag = "publishers", security(("bearer" = [])),
     params(("slug" = String, Path)), request_body = UpdatePublisherRequest,
     responses((status = 200, body = PublisherView), (status = 403, body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]

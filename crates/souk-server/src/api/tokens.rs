@@ -1,15 +1,15 @@
-//! Personal API tokens. A token can create others only with scopes it holds itself, so a
-//! narrow token cannot mint a wider one.
+//! Personal API tokens. A token can create or revoke others only with scopes it holds itself,
+//! so a narrow token can neither mint nor revoke a wider one; what it creates never outlives it.
 
 use super::views::{TokenPage, TokenView};
 use crate::AppState;
 use crate::error::{AppError, AppResult, ErrorEnvelope};
-use crate::extract::{ApiJson, ApiUser};
+use crate::extract::{ApiJson, ApiUser, NoStore};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use souk_core::{Cursor, Scope, Scopes, cursor::page_limit};
+use souk_core::{Cursor, Scope, cursor::page_limit};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, ToSchema)]
@@ -38,7 +38,7 @@ pub struct ListParams {
 }
 
 /// The caller's tokens, newest first.
-#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", security(("bearer" = [])), params(ListParams),
+#[utoipa::path(operation_id = "list_tokens", get, path = "/api/v1/tokens", tag = "tokens", security(("bearer" = [])), params(ListParams),
     responses(
         (status = 200, body = TokenPage),
         (status = 400, description = "Tampered cursor", body = ErrorEnvelope),
@@ -69,7 +69,7 @@ pub async fn list(
 }
 
 /// Create a token. The secret is in `token`, shown once.
-#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", security(("bearer" = [])), request_body = CreateTokenRequest,
+#[utoipa::path(operation_id = "create_token", post, path = "/api/v1/tokens", tag = "tokens", security(("bearer" = [])), request_body = CreateTokenRequest,
     responses(
         (status = 201, body = CreatedToken),
         (status = 403, description = "Asked for a scope the caller's own token lacks", body = ErrorEnvelope),
@@ -79,17 +79,14 @@ pub async fn create(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
     ApiJson(req): ApiJson<CreateTokenRequest>,
-) -> AppResult<(StatusCode, Json<CreatedToken>)> {
-    let wanted = Scopes::parse_list(&req.scopes)?;
-    for scope in wanted.iter() {
-        p.require_scope(scope)?;
-    }
+) -> AppResult<(StatusCode, NoStore, Json<CreatedToken>)> {
     let (token, row) = state
         .accounts
-        .create_token(&p.actor(), &req.name, &req.scopes, req.expires_in_days)
+        .create_token(&p, &req.name, &req.scopes, req.expires_in_days)
         .await?;
     Ok((
         StatusCode::CREATED,
+        NoStore,
         Json(CreatedToken {
             token,
             meta: TokenView::from(&row),
@@ -97,15 +94,20 @@ pub async fn create(
     ))
 }
 
-/// Revoke one of the caller's tokens. Another user's token answers 404.
-#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", security(("bearer" = [])),
+/// Revoke one of the caller's tokens and every token created with it. A token may revoke
+/// itself, and others only when it holds each of their scopes. Another user's token answers 404.
+#[utoipa::path(operation_id = "revoke_token", delete, path = "/api/v1/tokens/{id}", tag = "tokens", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Token id")),
-    responses((status = 204, description = "Revoked"), (status = 404, body = ErrorEnvelope)))]
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 403, description = "The caller's token lacks a scope the token to revoke holds", body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope),
+    ))]
 pub async fn revoke(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
     Path(id): Path<i64>,
 ) -> AppResult<StatusCode> {
-    state.accounts.revoke_token(&p.actor(), id).await?;
+    state.accounts.revoke_token(&p, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

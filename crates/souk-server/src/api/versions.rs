@@ -17,7 +17,7 @@ use souk_store::User;
 use utoipa::ToSchema;
 
 /// Every version of a module, newest first.
-#[utoipa::path(get, path = "/api/v1/modules/{name}/versions", tag = "versions",
+#[utoipa::path(operation_id = "list_versions", get, path = "/api/v1/modules/{name}/versions", tag = "versions",
     params(("name" = String, Path)),
     responses((status = 200, body = Vec<VersionView>), (status = 404, body = ErrorEnvelope)))]
 pub async fn list(
@@ -110,7 +110,7 @@ pub async fn publish(
 }
 
 /// One version with its manifest, README, changelog and files.
-#[utoipa::path(get, path = "/api/v1/modules/{name}/versions/{version}", tag = "versions",
+#[utoipa::path(operation_id = "get_version", get, path = "/api/v1/modules/{name}/versions/{version}", tag = "versions",
     params(("name" = String, Path), ("version" = String, Path)),
     responses((status = 200, body = VersionDetailView), (status = 404, body = ErrorEnvelope)))]
 pub async fn get(

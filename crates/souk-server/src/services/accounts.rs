@@ -38,7 +38,11 @@ pub struct Principal {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Credential {
     Session(i64),
-    Token(i64),
+    /// A personal token, with the moment it stops working (if it ever does).
+    Token {
+        id: i64,
+        expires_at: Option<Timestamp>,
+    },
 }
 
 impl Principal {
@@ -59,7 +63,7 @@ impl Principal {
     pub fn require_session(&self) -> AppResult<()> {
         match self.credential {
             Credential::Session(_) => Ok(()),
-            Credential::Token(_) => Err(AppError::Forbidden(
+            Credential::Token { .. } => Err(AppError::Forbidden(
                 "account settings need a signed-in session, not an API token".into(),
             )),
         }
@@ -73,8 +77,17 @@ impl Principal {
     pub fn session_id(&self) -> Option<i64> {
         match self.credential {
             Credential::Session(id) => Some(id),
-            Credential::Token(_) => None,
+            Credential::Token { .. } => None,
         }
+    }
+
+    /// 403 unless the caller may manage a token with `scopes`: a signed-in session may manage
+    /// any of the user's tokens; a personal token only those whose every scope it holds itself,
+    /// so a narrow token can neither mint nor revoke a wider one.
+    pub fn require_scopes_of(&self, scopes: &Scopes) -> AppResult<()> {
+        scopes
+            .iter()
+            .try_for_each(|scope| self.require_scope(scope))
     }
 }
 
@@ -342,7 +355,10 @@ impl Accounts {
                         Ok(Principal {
                             user,
                             scopes: token.scopes,
-                            credential: Credential::Token(token.id),
+                            credential: Credential::Token {
+                                id: token.id,
+                                expires_at: token.expires_at,
+                            },
                             client_addr: client_addr.to_owned(),
                         })
                     }
@@ -354,10 +370,12 @@ impl Accounts {
         }
     }
 
-    /// Creates a personal API token; answers the secret (shown once) and the row.
+    /// Creates a personal API token; answers the secret (shown once) and the row. Made with a
+    /// personal token, it may carry only scopes that token holds, never outlives it (its expiry
+    /// is capped at the parent's), and is revoked with it.
     pub async fn create_token(
         &self,
-        actor: &Actor<'_>,
+        principal: &Principal,
         name: &str,
         scopes: &[String],
         expires_in_days: Option<u32>,
@@ -372,6 +390,7 @@ impl Accounts {
             .into());
         }
         let scopes = Scopes::parse_list(scopes)?;
+        principal.require_scopes_of(&scopes)?;
         let expires_at = match expires_in_days {
             None => None,
             Some(d) if (1..=MAX_TOKEN_DAYS).contains(&d) => {
@@ -386,6 +405,20 @@ impl Accounts {
                 .into());
             }
         };
+        let (parent_id, expires_at) = match principal.credential {
+            Credential::Session(_) => (None, expires_at),
+            Credential::Token {
+                id,
+                expires_at: parent_expiry,
+            } => (
+                Some(id),
+                match (expires_at, parent_expiry) {
+                    (Some(own), Some(parent)) => Some(own.min(parent)),
+                    (own, parent) => own.or(parent),
+                },
+            ),
+        };
+        let actor = principal.actor();
         let user = actor.user;
         let secret = TokenKind::Personal.generate();
         let new = NewApiToken {
@@ -395,6 +428,7 @@ impl Accounts {
             display_prefix: display_prefix(&secret),
             scopes,
             expires_at,
+            parent_id,
         };
         let token = self.store.create_token(&new, Timestamp::now()).await?;
         self.audit
@@ -420,7 +454,15 @@ impl Accounts {
         Ok(self.store.list_tokens(user.id, before_id, limit).await?)
     }
 
-    pub async fn revoke_token(&self, actor: &Actor<'_>, token_id: i64) -> AppResult<()> {
+    /// Revokes one of the caller's tokens and every token made with it. A personal token may
+    /// always revoke itself, and others only when it holds each of their scopes. Another user's
+    /// token answers 404.
+    pub async fn revoke_token(&self, principal: &Principal, token_id: i64) -> AppResult<()> {
+        let actor = principal.actor();
+        let target = self.store.token(actor.user.id, token_id).await?;
+        if !matches!(principal.credential, Credential::Token { id, .. } if id == token_id) {
+            principal.require_scopes_of(&target.scopes)?;
+        }
         self.store
             .revoke_token(actor.user.id, token_id, Timestamp::now())
             .await?;

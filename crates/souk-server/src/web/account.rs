@@ -7,7 +7,7 @@ use crate::error::{AppError, AppResult};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use souk_core::{Scope, Timestamp};
 
@@ -112,6 +112,7 @@ async fn account_page(
             last_seen: s.last_seen_at.human(),
         })
         .collect();
+    // The page can show a new token's secret; it and the account's details stay out of caches.
     render(&AccountPage {
         layout: Layout::new("Your account", "account", ctx),
         email: p.user.email.to_string(),
@@ -124,6 +125,7 @@ async fn account_page(
         error,
         scopes: Scope::ALL.iter().map(|s| s.as_str()).collect(),
     })
+    .map(|page| (crate::extract::NoStore, page).into_response())
 }
 
 pub async fn page(State(state): State<AppState>, ctx: WebContext) -> Result<Response, PageError> {
@@ -228,7 +230,7 @@ pub async fn create_token(
     };
     match state
         .accounts
-        .create_token(&p.actor(), field("name"), &scopes, expires)
+        .create_token(p, field("name"), &scopes, expires)
         .await
     {
         // Rendered, not redirected: the secret must not travel in a cookie or a URL.
@@ -245,7 +247,7 @@ pub async fn revoke_token(
 ) -> Result<Response, PageError> {
     ctx.check_csrf(&form.csrf_token)?;
     let p = ctx.require_user()?;
-    state.accounts.revoke_token(&p.actor(), id).await?;
+    state.accounts.revoke_token(p, id).await?;
     Ok(redirect_with_flash(
         "/account",
         "success",

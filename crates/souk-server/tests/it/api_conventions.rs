@@ -139,6 +139,7 @@ async fn missing_malformed_revoked_and_expired_tokens_are_401() {
         display_prefix: display_prefix(&expired),
         scopes: souk_core::Scopes::all(),
         expires_at: Some(Timestamp::now().plus_secs(-60)),
+        parent_id: None,
     };
     app.store
         .create_token(&new, Timestamp::now().plus_secs(-3600))

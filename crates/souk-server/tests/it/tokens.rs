@@ -179,3 +179,180 @@ async fn another_users_token_cannot_be_revoked_and_answers_404() {
         .unwrap();
     assert_eq!(me.status(), StatusCode::OK);
 }
+
+async fn secret_of(resp: reqwest::Response) -> (String, Value) {
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let body: Value = resp.json().await.unwrap();
+    (body["token"].as_str().unwrap().to_owned(), body)
+}
+
+#[tokio::test]
+async fn a_token_made_with_a_token_never_outlives_it() {
+    let app = TestApp::spawn().await;
+    let session = app.signed_up("life@example.com").await;
+    let (parent, parent_row) = secret_of(
+        create(
+            &app,
+            &session,
+            json!({"name": "day", "scopes": ["read"], "expires_in_days": 1}),
+        )
+        .await,
+    )
+    .await;
+    let parent_expiry = parent_row["expires_at"].as_str().unwrap().to_owned();
+    // Asked for no expiry, or for a longer one: it ends when its parent does.
+    for body in [
+        json!({"name": "forever", "scopes": ["read"]}),
+        json!({"name": "month", "scopes": ["read"], "expires_in_days": 30}),
+    ] {
+        let (_, child) = secret_of(create(&app, &parent, body).await).await;
+        assert_eq!(child["expires_at"], parent_expiry.as_str(), "{child}");
+    }
+    // A session's token may have no expiry at all.
+    let (_, unbounded) = secret_of(
+        create(
+            &app,
+            &session,
+            json!({"name": "unbounded", "scopes": ["read"]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(unbounded["expires_at"], Value::Null);
+}
+
+#[tokio::test]
+async fn revoking_a_token_revokes_what_was_made_with_it() {
+    let app = TestApp::spawn().await;
+    let session = app.signed_up("tree@example.com").await;
+    let (parent, parent_row) = secret_of(
+        create(
+            &app,
+            &session,
+            json!({"name": "parent", "scopes": ["read"]}),
+        )
+        .await,
+    )
+    .await;
+    let (child, _) =
+        secret_of(create(&app, &parent, json!({"name": "child", "scopes": ["read"]})).await).await;
+    let (grandchild, _) = secret_of(
+        create(
+            &app,
+            &child,
+            json!({"name": "grandchild", "scopes": ["read"]}),
+        )
+        .await,
+    )
+    .await;
+    let (other, _) =
+        secret_of(create(&app, &session, json!({"name": "other", "scopes": ["read"]})).await).await;
+    let resp = app
+        .client
+        .delete(app.url(&format!("/api/v1/tokens/{}", parent_row["id"])))
+        .bearer_auth(&session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    for gone in [&parent, &child, &grandchild] {
+        let resp = app
+            .get("/api/v1/me")
+            .bearer_auth(gone)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    }
+    let resp = app
+        .get("/api/v1/me")
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_token_revokes_itself_and_narrower_tokens_but_not_wider_ones() {
+    let app = TestApp::spawn().await;
+    let session = app.signed_up("narrow@example.com").await;
+    let (read, read_row) =
+        secret_of(create(&app, &session, json!({"name": "read", "scopes": ["read"]})).await).await;
+    let (wide, wide_row) = secret_of(
+        create(
+            &app,
+            &session,
+            json!({"name": "wide", "scopes": ["read", "publish"]}),
+        )
+        .await,
+    )
+    .await;
+    let (_, read2_row) =
+        secret_of(create(&app, &session, json!({"name": "read2", "scopes": ["read"]})).await).await;
+    let delete = |bearer: String, id: Value| {
+        let app = &app;
+        async move {
+            app.client
+                .delete(app.url(&format!("/api/v1/tokens/{id}")))
+                .bearer_auth(bearer)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // `read` cannot revoke a token that also holds `publish`: 403, and it still works.
+    let (code, _) = envelope(
+        delete(read.clone(), wide_row["id"].clone()).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_eq!(code, "forbidden");
+    let resp = app
+        .get("/api/v1/me")
+        .bearer_auth(&wide)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    // It may revoke a token no wider than itself, and itself.
+    assert_eq!(
+        delete(read.clone(), read2_row["id"].clone()).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        delete(read.clone(), read_row["id"].clone()).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let resp = app
+        .get("/api/v1/me")
+        .bearer_auth(&read)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    // The wider token may revoke anything it covers; a session may revoke anything.
+    assert_eq!(
+        delete(session.clone(), wide_row["id"].clone())
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+}
+
+#[tokio::test]
+async fn answers_that_carry_a_secret_are_not_cached() {
+    let app = TestApp::spawn().await;
+    let session = app.signed_up("cache@example.com").await;
+    let resp = create(&app, &session, json!({"name": "x", "scopes": ["read"]})).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    let resp = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": "cache@example.com", "password": crate::PASSWORD}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+}
