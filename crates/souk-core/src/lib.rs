@@ -32,6 +32,7 @@ pub mod role;
 pub mod secret;
 pub mod secrets;
 pub mod signing;
+pub mod text;
 pub mod timestamp;
 pub mod token;
 

@@ -33,6 +33,9 @@ use std::fmt;
 pub const FILE_NAME: &str = "souk.toml";
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
 pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
+/// The longest version string, prerelease and build metadata included (`1.0.0-rc.1+build.5`):
+/// it appears in URLs, file names and lists.
+pub const MAX_VERSION_CHARS: usize = 64;
 pub const MAX_KEYWORDS: usize = 10;
 pub const MAX_KEYWORD_CHARS: usize = 32;
 pub const MAX_URL_CHARS: usize = 2048;
@@ -139,6 +142,16 @@ impl Manifest {
         })?;
 
         let raw = module.required_string("version", "invalid_version")?;
+        if raw.len() > MAX_VERSION_CHARS {
+            return Err(ManifestError::new(
+                "module.version",
+                "invalid_version",
+                format!(
+                    "a version is at most {MAX_VERSION_CHARS} characters (prerelease and build included), not {}",
+                    raw.len()
+                ),
+            ));
+        }
         let version = Version::parse(&raw).map_err(|e| {
             ManifestError::new(
                 "module.version",
@@ -193,20 +206,11 @@ impl Manifest {
 
         let display_name = match module.optional_string("display_name")? {
             None => None,
-            Some(s) => {
-                let s = s.trim().to_owned();
-                let len = s.chars().count();
-                if len == 0 {
-                    return Err(module.invalid("display_name", "must not be empty when given"));
-                }
-                if len > MAX_DISPLAY_NAME_CHARS {
-                    return Err(module.invalid(
-                        "display_name",
-                        format!("must be at most {MAX_DISPLAY_NAME_CHARS} characters, not {len}"),
-                    ));
-                }
-                Some(s)
-            }
+            Some(s) => Some(
+                crate::text::display_text(&s, MAX_DISPLAY_NAME_CHARS).map_err(|e| {
+                    module.invalid("display_name", e.message(MAX_DISPLAY_NAME_CHARS))
+                })?,
+            ),
         };
 
         let mut url = |key: &'static str| -> Result<Option<String>, ManifestError> {
@@ -854,6 +858,28 @@ chat_format = ">=1.0.0, <3"
         assert!(e.message.contains("must be a string, not a float"), "{e}");
         let m = Manifest::parse(&with("version", "\"2.0.0-beta.1+build.5\"")).unwrap();
         assert!(!m.version.pre.is_empty());
+        // A valid semantic version, but too long to show or store.
+        let long = format!("1.0.0-{}", "a".repeat(59));
+        assert_eq!(long.len(), 65);
+        let e = err(&with("version", &format!("\"{long}\"")));
+        assert_eq!(e.code, "invalid_version");
+        assert!(e.message.contains("at most 64 characters"), "{e}");
+        assert!(Manifest::parse(&with("version", &format!("\"{}\"", &long[..64]))).is_ok());
+    }
+
+    #[test]
+    fn display_names_are_one_visible_line() {
+        for bad in [
+            "\"two\\nlines\"",
+            "\"evil\\u202Etxt\"",
+            "\"zero\\u200Bwidth\"",
+            "\"  \"",
+        ] {
+            let e = err(&with("display_name", bad));
+            assert_eq!(e.field, "module.display_name", "{bad}");
+        }
+        let m = Manifest::parse(&with("display_name", "\"Économie +\"")).unwrap();
+        assert_eq!(m.display_name.as_deref(), Some("Économie +"));
     }
 
     #[test]

@@ -47,6 +47,60 @@ fn json_rejection(r: JsonRejection) -> AppError {
     }
 }
 
+/// `axum::extract::Query`, except that a query string of the wrong shape (`?limit=-1`,
+/// `?limit=abc`) answers the envelope: 400 `invalid_query` naming what did not parse.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(r) => Err(AppError::bad_request(
+                "invalid_query",
+                r.body_text()
+                    .trim_start_matches("Failed to deserialize query string: ")
+                    .to_owned(),
+            )),
+        }
+    }
+}
+
+/// Reads a list's `limit` from the query string: any whole number, negative or huge, saturated
+/// into `u32` (the list then clamps it to its range, as docs/api.md says); empty is absent;
+/// anything else (`abc`, `1.5`) is an error, which [`ApiQuery`] answers as 400 `invalid_query`.
+pub fn whole_number_limit<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    use serde::Deserialize;
+    let raw: Option<String> = Option::deserialize(d)?;
+    match raw.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => s
+            .parse::<i128>()
+            .map(|n| Some(n.clamp(0, i128::from(u32::MAX)) as u32))
+            .map_err(|_| serde::de::Error::custom(format!("limit `{s}` is not a whole number"))),
+    }
+}
+
+/// `axum::extract::Path`, except that a path segment that does not parse (a letter where a
+/// number goes, invalid UTF-8) answers the envelope: 400 `invalid_path`.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
+            Err(r) if r.status().is_server_error() => Err(AppError::internal(anyhow::anyhow!(
+                "path extraction failed: {}",
+                r.body_text()
+            ))),
+            Err(r) => Err(AppError::bad_request("invalid_path", r.body_text())),
+        }
+    }
+}
+
 /// The authenticated API caller, from `Authorization: Bearer TOKEN` (a personal token or a
 /// session token). The API never reads cookies, so a cross-site page cannot act through it.
 pub struct ApiUser(pub Principal);

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod blob;
+pub mod body_limits;
 pub mod checks;
 pub mod config;
 pub mod demo;
@@ -98,6 +99,10 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), search_sees_own_writes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            body_limits::refuse_declared_oversize,
+        ))
         .layer(DefaultBodyLimit::max(state.config.http.max_body_bytes))
         // Packages and images are compressed already; gzip would only burn CPU and break ranges.
         .layer(CompressionLayer::new().compress_when(
@@ -157,27 +162,48 @@ async fn search_sees_own_writes(
     resp
 }
 
-fn wants_json(path: &str) -> bool {
+pub(crate) fn wants_json(path: &str) -> bool {
     path.starts_with("/api/") && path != "/api/docs"
 }
 
-/// Layers below the handlers (the timeout, the panic catcher) answer errors with an empty body;
-/// under `/api` those become the error envelope like every other error.
+/// Layers below the handlers (the timeout, the panic catcher) answer errors with an empty body,
+/// and axum's own extractor rejections (a form, a path or a query string that does not parse)
+/// with plain text. Under `/api` those become the error envelope like every other error; on the
+/// web, the HTML error page.
 async fn envelope_bare_errors(req: Request, next: axum::middleware::Next) -> Response {
     let api = wants_json(req.uri().path());
     let resp = next.run(req).await;
-    let bare = resp.headers().get(header::CONTENT_TYPE).is_none();
-    if !api || !bare || !(resp.status().is_client_error() || resp.status().is_server_error()) {
+    let status = resp.status();
+    let content_type = resp.headers().get(header::CONTENT_TYPE);
+    let plain = content_type
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !(content_type.is_none() || plain) || !(status.is_client_error() || status.is_server_error())
+    {
         return resp;
     }
-    let status = resp.status();
-    let message = status
+    let reason = status
         .canonical_reason()
         .unwrap_or("error")
         .to_ascii_lowercase();
-    let code = message.replace(' ', "_");
-    let body = serde_json::json!({ "error": { "code": code, "message": message } });
-    (status, axum::Json(body)).into_response()
+    // A rejection's text says what was wrong (for a 4xx only: a 5xx body may hold internals).
+    let said = if plain && status.is_client_error() {
+        axum::body::to_bytes(resp.into_body(), 4096)
+            .await
+            .ok()
+            .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+            .filter(|s| !s.is_empty())
+    } else {
+        None
+    };
+    let message = said.unwrap_or_else(|| reason.clone());
+    if api {
+        let code = reason.replace(' ', "_");
+        let body = serde_json::json!({ "error": { "code": code, "message": message } });
+        (status, axum::Json(body)).into_response()
+    } else {
+        web::error_page(status, &message)
+    }
 }
 
 async fn not_found(uri: axum::http::Uri) -> Response {

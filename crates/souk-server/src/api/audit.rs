@@ -3,10 +3,10 @@
 
 use crate::AppState;
 use crate::error::{AppResult, ErrorEnvelope};
-use crate::extract::ApiUser;
+use crate::extract::{ApiQuery, ApiUser};
 use crate::services::audit::AuditQuery;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 
 /// The filters (all optional; every one given must match), paging, and page size.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditParams {
     /// Whose actions: a user id, an email (as it was when they acted), `system` (workers and
     /// `souk admin`) or `anonymous` (failed sign-ins).
@@ -110,7 +111,7 @@ pub struct AuditPageView {
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Query(q): Query<AuditParams>,
+    ApiQuery(q): ApiQuery<AuditParams>,
 ) -> AppResult<Json<AuditPageView>> {
     p.require_scope(Scope::Admin)?;
     let page = state
@@ -142,7 +143,7 @@ pub const NEXT_CURSOR_HEADER: &str = "souk-next-cursor";
 pub async fn csv(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Query(q): Query<AuditParams>,
+    ApiQuery(q): ApiQuery<AuditParams>,
 ) -> AppResult<Response> {
     p.require_scope(Scope::Admin)?;
     let (body, next) = state

@@ -4,11 +4,11 @@
 use super::catalog_views::ModuleSummaryView;
 use crate::AppState;
 use crate::error::{AppResult, ErrorEnvelope};
-use crate::extract::{ApiJson, ApiUser};
+use crate::extract::{ApiJson, ApiQuery, ApiUser};
 use crate::search::query::{Facets, SearchParams, SearchResults, Sort};
 use crate::search::schema::Card;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use souk_core::Scope;
@@ -48,16 +48,18 @@ impl From<SearchResults> for SearchPage {
         (status = 422, description = "An unknown filter value or sort", body = ErrorEnvelope)))]
 pub async fn search(
     State(state): State<AppState>,
-    Query(params): Query<SearchParams>,
+    ApiQuery(params): ApiQuery<SearchParams>,
 ) -> AppResult<Json<SearchPage>> {
     Ok(Json(state.discovery.search(&params, None).await?.into()))
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SuggestParams {
     /// What the visitor has typed so far.
     pub q: Option<String>,
     /// 1 to 20, default 8.
+    #[serde(default, deserialize_with = "crate::extract::whole_number_limit")]
     pub limit: Option<u32>,
 }
 
@@ -78,7 +80,7 @@ pub struct Suggestions {
     responses((status = 200, body = Suggestions)))]
 pub async fn suggest(
     State(state): State<AppState>,
-    Query(params): Query<SuggestParams>,
+    ApiQuery(params): ApiQuery<SuggestParams>,
 ) -> AppResult<Json<Suggestions>> {
     let q = params.q.unwrap_or_default();
     if q.trim().is_empty() {
@@ -123,10 +125,12 @@ pub async fn featured(State(state): State<AppState>) -> AppResult<Json<ModuleLis
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TrendingParams {
     /// Only this category (and its subcategories).
     pub category: Option<String>,
     /// 1 to 100, default 20.
+    #[serde(default, deserialize_with = "crate::extract::whole_number_limit")]
     pub limit: Option<u32>,
 }
 
@@ -141,7 +145,7 @@ pub struct CardList {
     responses((status = 200, body = CardList), (status = 422, body = ErrorEnvelope)))]
 pub async fn trending(
     State(state): State<AppState>,
-    Query(params): Query<TrendingParams>,
+    ApiQuery(params): ApiQuery<TrendingParams>,
 ) -> AppResult<Json<CardList>> {
     let found = state
         .discovery

@@ -5,10 +5,10 @@
 use super::catalog_views::{PublisherView, VersionDetailView, VersionView};
 use crate::AppState;
 use crate::error::{AppError, AppResult, ErrorEnvelope};
-use crate::extract::{ApiJson, ApiUser};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, ApiUser};
 use crate::services::moderation::{FileDiff, Review};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use souk_core::{Cursor, Scope};
 use souk_store::{
@@ -113,12 +113,14 @@ pub struct QueuePage {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     /// Comma-separated states; default `pending_review`.
     pub status: Option<String>,
     /// The `next_cursor` of the previous page (opaque).
     pub cursor: Option<String>,
     /// 1 to 200, default 50.
+    #[serde(default, deserialize_with = "crate::extract::whole_number_limit")]
     pub limit: Option<u32>,
 }
 
@@ -175,7 +177,7 @@ fn limit(raw: Option<u32>) -> AppResult<u32> {
 pub async fn queue(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Query(q): Query<QueueQuery>,
+    ApiQuery(q): ApiQuery<QueueQuery>,
 ) -> AppResult<Json<QueuePage>> {
     p.require_scope(Scope::Admin)?;
     let states = statuses(q.status.as_deref())?;
@@ -301,7 +303,7 @@ impl From<&Review> for ReviewView {
 pub async fn review(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path((name, version)): Path<(String, String)>,
+    ApiPath((name, version)): ApiPath<(String, String)>,
 ) -> AppResult<Json<ReviewView>> {
     p.require_scope(Scope::Admin)?;
     let r = state.moderation.review(&p.user, &name, &version).await?;
@@ -325,7 +327,7 @@ pub struct ReasonRequest {
 pub async fn approve(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path((name, version)): Path<(String, String)>,
+    ApiPath((name, version)): ApiPath<(String, String)>,
 ) -> AppResult<Json<VersionView>> {
     p.require_scope(Scope::Admin)?;
     let (m, v) = state
@@ -347,7 +349,7 @@ pub async fn approve(
 pub async fn reject(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path((name, version)): Path<(String, String)>,
+    ApiPath((name, version)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<ReasonRequest>,
 ) -> AppResult<Json<VersionView>> {
     p.require_scope(Scope::Admin)?;
@@ -369,7 +371,7 @@ pub async fn reject(
 pub async fn quarantine(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path((name, version)): Path<(String, String)>,
+    ApiPath((name, version)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<ReasonRequest>,
 ) -> AppResult<Json<VersionView>> {
     p.require_scope(Scope::Admin)?;
@@ -389,7 +391,7 @@ pub async fn quarantine(
 pub async fn release(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path((name, version)): Path<(String, String)>,
+    ApiPath((name, version)): ApiPath<(String, String)>,
 ) -> AppResult<Json<VersionView>> {
     p.require_scope(Scope::Admin)?;
     let (m, v) = state
@@ -406,7 +408,7 @@ pub async fn release(
 pub async fn checks(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path((name, version)): Path<(String, String)>,
+    ApiPath((name, version)): ApiPath<(String, String)>,
 ) -> AppResult<Json<ChecksView>> {
     let access = state.catalog.module(Some(&p.user), &name).await?;
     if access.role.is_none() && !access.staff {
@@ -432,7 +434,7 @@ pub async fn checks(
 pub async fn rescan(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path((name, version)): Path<(String, String)>,
+    ApiPath((name, version)): ApiPath<(String, String)>,
 ) -> AppResult<(axum::http::StatusCode, Json<VersionView>)> {
     p.require_scope(Scope::Publish)?;
     let access = state.catalog.module(Some(&p.user), &name).await?;
@@ -470,7 +472,7 @@ pub struct AppealRequest {
 pub async fn appeal(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path((name, version)): Path<(String, String)>,
+    ApiPath((name, version)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<AppealRequest>,
 ) -> AppResult<Json<VersionView>> {
     p.require_scope(Scope::Publish)?;
@@ -483,12 +485,14 @@ pub async fn appeal(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PublishersQuery {
     /// `all` (default), `verification_requested`, `verified` or `suspended`.
     pub filter: Option<String>,
     /// The `next_cursor` of the previous page (opaque).
     pub cursor: Option<String>,
     /// 1 to 200, default 50.
+    #[serde(default, deserialize_with = "crate::extract::whole_number_limit")]
     pub limit: Option<u32>,
 }
 
@@ -531,7 +535,7 @@ pub struct AdminPublishersPage {
 pub async fn publishers(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Query(q): Query<PublishersQuery>,
+    ApiQuery(q): ApiQuery<PublishersQuery>,
 ) -> AppResult<Json<AdminPublishersPage>> {
     p.require_scope(Scope::Admin)?;
     let filter = publisher_filter(q.filter.as_deref())?;
@@ -573,7 +577,7 @@ pub fn publisher_filter(raw: Option<&str>) -> AppResult<PublisherFilter> {
 pub async fn verify(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> AppResult<Json<AdminPublisherView>> {
     p.require_scope(Scope::Admin)?;
     let publisher = state
@@ -590,7 +594,7 @@ pub async fn verify(
 pub async fn unverify(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> AppResult<Json<AdminPublisherView>> {
     p.require_scope(Scope::Admin)?;
     let publisher = state
@@ -608,7 +612,7 @@ pub async fn unverify(
 pub async fn suspend(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ApiJson(req): ApiJson<ReasonRequest>,
 ) -> AppResult<Json<AdminPublisherView>> {
     p.require_scope(Scope::Admin)?;
@@ -626,7 +630,7 @@ pub async fn suspend(
 pub async fn unsuspend(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> AppResult<Json<AdminPublisherView>> {
     p.require_scope(Scope::Admin)?;
     let publisher = state
@@ -651,7 +655,7 @@ pub struct VerificationRequest {
 pub async fn request_verification(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ApiJson(req): ApiJson<VerificationRequest>,
 ) -> AppResult<(axum::http::StatusCode, Json<PublisherView>)> {
     p.require_scope(Scope::Publish)?;
@@ -705,9 +709,11 @@ pub struct MessagesPage {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MessagesQuery {
     pub before: Option<i64>,
     /// 1 to 200, default 50.
+    #[serde(default, deserialize_with = "crate::extract::whole_number_limit")]
     pub limit: Option<u32>,
 }
 
@@ -718,8 +724,8 @@ pub struct MessagesQuery {
 pub async fn messages(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path(slug): Path<String>,
-    Query(q): Query<MessagesQuery>,
+    ApiPath(slug): ApiPath<String>,
+    ApiQuery(q): ApiQuery<MessagesQuery>,
 ) -> AppResult<Json<MessagesPage>> {
     let (publisher, _) = state.catalog.membership(&p.user, &slug).await?;
     let limit = limit(q.limit)?;
@@ -750,7 +756,7 @@ pub struct MarkReadRequest {
 pub async fn mark_read(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ApiJson(req): ApiJson<MarkReadRequest>,
 ) -> AppResult<axum::http::StatusCode> {
     let (publisher, _) = state.catalog.membership(&p.user, &slug).await?;

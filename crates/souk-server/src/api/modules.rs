@@ -6,11 +6,11 @@ use super::catalog_views::{
 };
 use crate::AppState;
 use crate::error::{AppError, AppResult, ErrorEnvelope};
-use crate::extract::{ApiJson, ApiUser, ImageBody, MaybeApiUser};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, ApiUser, ImageBody, MaybeApiUser};
 use crate::search::query::{SearchParams, Sort};
 use crate::services::catalog::{Browse, ModuleAccess, ModuleEdit};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -27,7 +27,7 @@ use utoipa::{IntoParams, ToSchema};
 pub async fn list(
     State(state): State<AppState>,
     MaybeApiUser(viewer): MaybeApiUser,
-    Query(params): Query<SearchParams>,
+    ApiQuery(params): ApiQuery<SearchParams>,
 ) -> AppResult<Json<ModulePage>> {
     if let (Some(slug), Some(viewer)) = (params.publisher.as_deref(), viewer.as_ref())
         && state.catalog.is_member_of(&viewer.user, slug).await?
@@ -150,7 +150,7 @@ pub async fn module_view(state: &AppState, access: ModuleAccess) -> AppResult<Mo
 pub async fn get(
     State(state): State<AppState>,
     MaybeApiUser(viewer): MaybeApiUser,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> AppResult<Json<ModuleView>> {
     let access = state
         .catalog
@@ -167,7 +167,7 @@ pub async fn get(
 pub async fn update(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     ApiJson(edit): ApiJson<ModuleEdit>,
 ) -> AppResult<Json<ModuleView>> {
     p.require_scope(Scope::Publish)?;
@@ -195,7 +195,7 @@ async fn set_archived(
 pub async fn archive(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> AppResult<Json<ModuleSummaryView>> {
     set_archived(state, p, name, true).await
 }
@@ -207,7 +207,7 @@ pub async fn archive(
 pub async fn unarchive(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> AppResult<Json<ModuleSummaryView>> {
     set_archived(state, p, name, false).await
 }
@@ -220,7 +220,7 @@ pub async fn unarchive(
 pub async fn set_icon(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     ImageBody(body): ImageBody,
 ) -> AppResult<Json<ModuleSummaryView>> {
     p.require_scope(Scope::Publish)?;
@@ -229,6 +229,7 @@ pub async fn set_icon(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ScreenshotParams {
     pub caption: Option<String>,
 }
@@ -241,8 +242,8 @@ pub struct ScreenshotParams {
 pub async fn add_screenshot(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path(name): Path<String>,
-    Query(params): Query<ScreenshotParams>,
+    ApiPath(name): ApiPath<String>,
+    ApiQuery(params): ApiQuery<ScreenshotParams>,
     ImageBody(body): ImageBody,
 ) -> AppResult<(StatusCode, Json<ScreenshotView>)> {
     p.require_scope(Scope::Publish)?;
@@ -265,7 +266,7 @@ pub async fn add_screenshot(
 pub async fn delete_screenshot(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path((name, id)): Path<(String, i64)>,
+    ApiPath((name, id)): ApiPath<(String, i64)>,
 ) -> AppResult<StatusCode> {
     p.require_scope(Scope::Publish)?;
     state.catalog.delete_screenshot(&p.user, &name, id).await?;
@@ -278,7 +279,7 @@ pub async fn delete_screenshot(
     responses((status = 200, content_type = "image/png"), (status = 404, body = ErrorEnvelope)))]
 pub async fn image(
     State(state): State<AppState>,
-    Path(sha256): Path<String>,
+    ApiPath(sha256): ApiPath<String>,
 ) -> AppResult<Response> {
     if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(AppError::NotFound);
@@ -360,7 +361,7 @@ pub async fn create_category(
 pub async fn update_category(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ApiJson(req): ApiJson<CategoryRequest>,
 ) -> AppResult<Json<Vec<CategoryView>>> {
     p.require_scope(Scope::Admin)?;
@@ -385,7 +386,7 @@ pub async fn update_category(
 pub async fn delete_category(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> AppResult<StatusCode> {
     p.require_scope(Scope::Admin)?;
     state.catalog.delete_category(&p.actor(), &slug).await?;

@@ -4,9 +4,9 @@
 
 use crate::AppState;
 use crate::error::{AppError, AppResult, ErrorEnvelope};
-use crate::extract::{ApiJson, ApiUser};
+use crate::extract::{ApiJson, ApiPath, ApiUser};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use souk_core::Scope;
@@ -69,7 +69,7 @@ pub struct RegisterKeyRequest {
     responses((status = 200, body = PublisherKeyList), (status = 404, body = ErrorEnvelope)))]
 pub async fn list(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> AppResult<Json<PublisherKeyList>> {
     let (p, keys) = state.catalog.publisher_keys(&slug).await?;
     Ok(Json(PublisherKeyList {
@@ -94,7 +94,7 @@ pub async fn list(
 pub async fn register(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ApiJson(req): ApiJson<RegisterKeyRequest>,
 ) -> AppResult<(StatusCode, Json<PublisherKeyView>)> {
     p.require_scope(Scope::Publish)?;
@@ -117,7 +117,7 @@ pub async fn register(
 pub async fn revoke(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path((slug, id)): Path<(String, String)>,
+    ApiPath((slug, id)): ApiPath<(String, String)>,
 ) -> AppResult<Json<PublisherKeyView>> {
     p.require_scope(Scope::Publish)?;
     let key = state

@@ -3,10 +3,10 @@
 use super::catalog_views::{MemberView, MyPublisherView, PublisherView};
 use crate::AppState;
 use crate::error::{AppResult, ErrorEnvelope};
-use crate::extract::{ApiJson, ApiUser, ImageBody};
+use crate::extract::{ApiJson, ApiPath, ApiUser, ImageBody};
 use crate::services::catalog::publisher_profile;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use souk_core::Scope;
@@ -78,7 +78,7 @@ pub async fn create(
     responses((status = 200, body = PublisherView), (status = 404, body = ErrorEnvelope)))]
 pub async fn get(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> AppResult<Json<PublisherView>> {
     let p = state.catalog.publisher(&slug).await?;
     Ok(Json(PublisherView::from(&p)))
@@ -92,7 +92,7 @@ pub async fn get(
 pub async fn update(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ApiJson(req): ApiJson<UpdatePublisherRequest>,
 ) -> AppResult<Json<PublisherView>> {
     p.require_scope(Scope::Publish)?;
@@ -117,7 +117,7 @@ pub async fn update(
 pub async fn set_logo(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ImageBody(body): ImageBody,
 ) -> AppResult<Json<PublisherView>> {
     p.require_scope(Scope::Publish)?;
@@ -154,7 +154,7 @@ pub async fn mine(
 pub async fn members(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> AppResult<Json<Vec<MemberView>>> {
     p.require_scope(Scope::Read)?;
     let (_, members) = state.catalog.members(&p.user, &slug).await?;
@@ -170,7 +170,7 @@ pub async fn members(
 pub async fn add_member(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ApiJson(req): ApiJson<AddMemberRequest>,
 ) -> AppResult<(StatusCode, Json<MemberView>)> {
     p.require_scope(Scope::Publish)?;
@@ -189,7 +189,7 @@ pub async fn add_member(
 pub async fn set_role(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path((slug, user_id)): Path<(String, i64)>,
+    ApiPath((slug, user_id)): ApiPath<(String, i64)>,
     ApiJson(req): ApiJson<SetRoleRequest>,
 ) -> AppResult<StatusCode> {
     p.require_scope(Scope::Publish)?;
@@ -208,7 +208,7 @@ pub async fn set_role(
 pub async fn remove_member(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path((slug, user_id)): Path<(String, i64)>,
+    ApiPath((slug, user_id)): ApiPath<(String, i64)>,
 ) -> AppResult<StatusCode> {
     p.require_scope(Scope::Publish)?;
     state

@@ -4,9 +4,9 @@
 use super::views::{TokenPage, TokenView};
 use crate::AppState;
 use crate::error::{AppError, AppResult, ErrorEnvelope};
-use crate::extract::{ApiJson, ApiUser, NoStore};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, ApiUser, NoStore};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use souk_core::{Cursor, Scope, cursor::page_limit};
@@ -30,10 +30,12 @@ pub struct CreatedToken {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1 to 100 (default 20).
+    #[serde(default, deserialize_with = "crate::extract::whole_number_limit")]
     pub limit: Option<u32>,
 }
 
@@ -47,7 +49,7 @@ pub struct ListParams {
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Query(params): Query<ListParams>,
+    ApiQuery(params): ApiQuery<ListParams>,
 ) -> AppResult<Json<TokenPage>> {
     p.require_scope(Scope::Read)?;
     let before = match params.cursor.as_deref() {
@@ -106,7 +108,7 @@ pub async fn create(
 pub async fn revoke(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> AppResult<StatusCode> {
     state.accounts.revoke_token(&p, id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -4,11 +4,11 @@ use super::catalog_views::{VersionDetailView, VersionView};
 use crate::AppState;
 use crate::blob::{BlobKind, StageError};
 use crate::error::{AppError, AppResult, ErrorEnvelope};
-use crate::extract::{ApiJson, ApiUser, MaybeApiUser};
+use crate::extract::{ApiJson, ApiPath, ApiUser, MaybeApiUser};
 use crate::services::publisher_signing::{SIGNATURE_HEADER, decode_header};
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -23,7 +23,7 @@ use utoipa::ToSchema;
 pub async fn list(
     State(state): State<AppState>,
     MaybeApiUser(viewer): MaybeApiUser,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> AppResult<Json<Vec<VersionView>>> {
     let access = state
         .catalog
@@ -69,7 +69,7 @@ pub fn stage_error(e: StageError) -> AppError {
 pub async fn publish(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     headers: HeaderMap,
     body: Body,
 ) -> AppResult<(StatusCode, Json<VersionDetailView>)> {
@@ -116,7 +116,7 @@ pub async fn publish(
 pub async fn get(
     State(state): State<AppState>,
     MaybeApiUser(viewer): MaybeApiUser,
-    Path((name, version)): Path<(String, String)>,
+    ApiPath((name, version)): ApiPath<(String, String)>,
 ) -> AppResult<Json<VersionDetailView>> {
     let access = state
         .catalog
@@ -140,7 +140,7 @@ pub struct YankRequest {
 pub async fn yank(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path((name, version)): Path<(String, String)>,
+    ApiPath((name, version)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<YankRequest>,
 ) -> AppResult<Json<VersionView>> {
     p.require_scope(Scope::Publish)?;
@@ -158,7 +158,7 @@ pub async fn yank(
 pub async fn unyank(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
-    Path((name, version)): Path<(String, String)>,
+    ApiPath((name, version)): ApiPath<(String, String)>,
 ) -> AppResult<Json<VersionView>> {
     p.require_scope(Scope::Publish)?;
     let v = state
@@ -179,7 +179,7 @@ pub async fn unyank(
 pub async fn signature(
     State(state): State<AppState>,
     MaybeApiUser(viewer): MaybeApiUser,
-    Path((name, version)): Path<(String, String)>,
+    ApiPath((name, version)): ApiPath<(String, String)>,
 ) -> AppResult<Response> {
     let access = state
         .catalog
@@ -219,7 +219,7 @@ pub async fn signature(
 pub async fn publisher_signature(
     State(state): State<AppState>,
     MaybeApiUser(viewer): MaybeApiUser,
-    Path((name, version)): Path<(String, String)>,
+    ApiPath((name, version)): ApiPath<(String, String)>,
 ) -> AppResult<Response> {
     let access = state
         .catalog
@@ -269,7 +269,7 @@ pub async fn publisher_signature(
 pub async fn download(
     State(state): State<AppState>,
     MaybeApiUser(viewer): MaybeApiUser,
-    Path((name, version)): Path<(String, String)>,
+    ApiPath((name, version)): ApiPath<(String, String)>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
     serve_download(

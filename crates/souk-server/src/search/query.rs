@@ -40,6 +40,7 @@ pub const PRICING: &[&str] = &["free", "one_time", "subscription", "trial", "usa
 
 /// The query string of `GET /api/v1/search` (and of browsing, which is a search without `q`).
 #[derive(Debug, Default, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// Words to look for. Empty or absent: browse every module with the filters.
     pub q: Option<String>,
@@ -60,6 +61,7 @@ pub struct SearchParams {
     pub sort: Option<String>,
     pub cursor: Option<String>,
     /// 1 to 100, default 20.
+    #[serde(default, deserialize_with = "crate::extract::whole_number_limit")]
     pub limit: Option<u32>,
     /// `false` to leave out facet counts (autocomplete does not need them).
     pub facets: Option<String>,

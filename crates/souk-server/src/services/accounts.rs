@@ -534,17 +534,12 @@ impl Accounts {
 }
 
 fn clean_display_name(raw: &str) -> AppResult<String> {
-    let name = raw.trim();
-    if name.is_empty()
-        || name.chars().count() > MAX_DISPLAY_NAME
-        || name.chars().any(char::is_control)
-    {
-        return Err(souk_core::ValidationError::new(
+    souk_core::text::display_text(raw, MAX_DISPLAY_NAME).map_err(|e| {
+        souk_core::ValidationError::new(
             "display_name",
             "invalid_display_name",
-            "must be 1 to 100 printable characters",
+            e.message(MAX_DISPLAY_NAME),
         )
-        .into());
-    }
-    Ok(name.to_owned())
+        .into()
+    })
 }

@@ -91,6 +91,12 @@ fn invalid(field: &'static str, message: impl Into<String>) -> AppError {
     AppError::Validation(ValidationError::new(field, "invalid_field", message))
 }
 
+/// A display name: one visible line of 1 to 100 characters (see [`souk_core::text`]).
+pub fn display_name(field: &'static str, v: &str) -> AppResult<String> {
+    const MAX: usize = 100;
+    souk_core::text::display_text(v, MAX).map_err(|e| invalid(field, e.message(MAX)))
+}
+
 fn text(field: &'static str, v: &str, min: usize, max: usize) -> AppResult<String> {
     let v = v.trim();
     let n = v.chars().count();
@@ -189,7 +195,7 @@ pub fn publisher_profile(
         None => None,
     };
     Ok(PublisherProfile {
-        display_name: text("display_name", display_name, 1, 100)?,
+        display_name: self::display_name("display_name", display_name)?,
         bio: text("bio", bio.unwrap_or(""), 0, 2000)?,
         website: optional_url("website", website)?,
         support_email,
@@ -541,13 +547,11 @@ impl Catalog {
             name: name.to_string(),
             name_normalized: name.normalized(),
             publisher_id: p.id,
-            display_name: text(
+            display_name: self::display_name(
                 "display_name",
                 display_name
                     .filter(|d| !d.trim().is_empty())
                     .unwrap_or(name.as_str()),
-                1,
-                100,
             )?,
             summary: text("summary", summary.unwrap_or(""), 0, 200)?,
             homepage: None,
@@ -585,7 +589,7 @@ impl Catalog {
         };
         let update = ModuleUpdate {
             display_name: match edit.display_name.as_deref() {
-                Some(d) => text("display_name", d, 1, 100)?,
+                Some(d) => self::display_name("display_name", d)?,
                 None => m.display_name.clone(),
             },
             summary: match edit.summary.as_deref() {

@@ -46,11 +46,8 @@ const FLASH_COOKIE: &str = "souk_flash";
 /// The web pages. Upload forms get their own body limits: the file's limit plus room for the
 /// rest of the form, over the application's small default.
 pub fn router(config: &crate::Config) -> Router<AppState> {
-    let package_limit = usize::try_from(config.packages.max_upload_bytes)
-        .unwrap_or(usize::MAX)
-        .saturating_add(upload::FORM_OVERHEAD_BYTES);
-    let image_limit = crate::services::catalog::MAX_IMAGE_BYTES + upload::FORM_OVERHEAD_BYTES;
-    let image_form = DefaultBodyLimit::max(image_limit);
+    let limit = |path: &str| DefaultBodyLimit::max(crate::body_limits::limit_for(config, path));
+    let image_form = limit("/portal/modules/{name}/icon");
     Router::new()
         .route("/", get(pages::home))
         .route("/modules", get(catalog::browse))
@@ -169,7 +166,7 @@ pub fn router(config: &crate::Config) -> Router<AppState> {
         .route("/portal/modules/{name}/unarchive", post(portal::unarchive))
         .route(
             "/portal/modules/{name}/versions",
-            post(portal::upload_version).layer(DefaultBodyLimit::max(package_limit)),
+            post(portal::upload_version).layer(limit("/portal/modules/{name}/versions")),
         )
         .route(
             "/portal/modules/{name}/versions/{version}",

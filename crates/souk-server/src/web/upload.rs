@@ -17,10 +17,6 @@ use axum::extract::multipart::{Field, MultipartError};
 use bytes::{Bytes, BytesMut};
 use souk_core::ValidationError;
 
-/// Room for the text fields and multipart framing around the file, added to the file's own
-/// limit to make a route's body limit.
-pub const FORM_OVERHEAD_BYTES: usize = 64 * 1024;
-
 /// The largest text field read; the forms' text fields are short (a token, a caption).
 const MAX_TEXT_FIELD_BYTES: usize = 16 * 1024;
 

@@ -273,3 +273,114 @@ async fn a_request_that_times_out_answers_408_in_the_envelope() {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains(r#""code":"request_timeout""#), "{answer}");
 }
+
+/// Sends a request head that declares a body and never sends a byte of it; answers what the
+/// server said before the request timeout (60 s) could have fired.
+async fn declare_and_wait(app: &TestApp, head: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut conn = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    conn.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 4096];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(20), conn.read(&mut answer))
+        .await
+        .expect("the server answered before the body arrived")
+        .unwrap();
+    String::from_utf8_lossy(&answer[..n]).into_owned()
+}
+
+#[tokio::test]
+async fn a_declared_oversize_body_is_413_before_any_byte_is_sent() {
+    let app = TestApp::builder()
+        .env("SOUK_HTTP_REQUEST_TIMEOUT_SECS", "60")
+        .env("SOUK_PACKAGES_MAX_UPLOAD_BYTES", "1000000")
+        .start()
+        .await
+        .unwrap();
+    let session = app.signed_up("big@example.com").await;
+    for head in [
+        // A JSON route over http.max_body_bytes (2 MiB), with and without Expect: 100-continue.
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 30000000\r\n\r\n".to_owned(),
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 30000000\r\n\r\n".to_owned(),
+        // An upload over packages.max_upload_bytes, though under what other routes would allow.
+        format!("POST /api/v1/modules/big/versions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {session}\r\nExpect: 100-continue\r\nContent-Length: 1000001\r\n\r\n"),
+        // An image over its 5 MiB.
+        format!("PUT /api/v1/modules/big/icon HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {session}\r\nContent-Length: 6000000\r\n\r\n"),
+    ] {
+        let answer = declare_and_wait(&app, &head).await;
+        assert!(answer.starts_with("HTTP/1.1 413"), "{head}\n{answer}");
+        assert!(
+            answer.contains(r#""code":"payload_too_large""#),
+            "{head}\n{answer}"
+        );
+    }
+    // A web form is answered with the error page.
+    let answer = declare_and_wait(
+        &app,
+        "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 30000000\r\n\r\n",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("text/html"), "{answer}");
+    assert_eq!(app.users().await, 1);
+}
+
+#[tokio::test]
+async fn query_and_path_values_that_do_not_parse_answer_the_envelope() {
+    let app = TestApp::spawn().await;
+    let session = app.signed_up("parse@example.com").await;
+    for (path, code) in [
+        ("/api/v1/tokens?limit=abc", "invalid_query"),
+        ("/api/v1/tokens?limit=1.5", "invalid_query"),
+        ("/api/v1/search?q=x&limit=many", "invalid_query"),
+        (
+            "/api/v1/publishers/acme/messages?before=abc",
+            "invalid_query",
+        ),
+        ("/api/v1/trending?limit=-", "invalid_query"),
+        ("/api/v1/modules/%FF%FE", "invalid_path"),
+        ("/api/v1/modules/x/versions/%C0", "invalid_path"),
+    ] {
+        let resp = app.get(path).bearer_auth(&session).send().await.unwrap();
+        assert_eq!(resp.headers()[CONTENT_TYPE], "application/json", "{path}");
+        let (got, _) = envelope(resp, StatusCode::BAD_REQUEST).await;
+        assert_eq!(got, code, "{path}");
+    }
+    let resp = app
+        .client
+        .delete(app.url("/api/v1/tokens/abc"))
+        .bearer_auth(&session)
+        .send()
+        .await
+        .unwrap();
+    let (got, _) = envelope(resp, StatusCode::BAD_REQUEST).await;
+    assert_eq!(got, "invalid_path");
+}
+
+#[tokio::test]
+async fn list_limits_are_clamped_as_documented() {
+    let app = TestApp::spawn().await;
+    let session = app.signed_up("limits@example.com").await;
+    for _ in 0..3 {
+        let resp = app
+            .post_json_as(
+                "/api/v1/tokens",
+                &session,
+                &json!({"name": "t", "scopes": ["read"]}),
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::CREATED);
+    }
+    // Below the range is 1, above it is 100, empty is the default: never an error.
+    for (limit, items) in [("-1", 1), ("0", 1), ("99999999999", 3), ("", 3), ("2", 2)] {
+        let page = app
+            .get_json(&format!("/api/v1/tokens?limit={limit}"), &session)
+            .await;
+        assert_eq!(
+            page["items"].as_array().unwrap().len(),
+            items,
+            "limit={limit}"
+        );
+    }
+    let page = app.get_json("/api/v1/search?q=&limit=-5", &session).await;
+    assert!(page["items"].is_array());
+}

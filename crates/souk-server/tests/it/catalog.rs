@@ -952,3 +952,93 @@ async fn admins_manage_the_category_tree() {
     let resp = delete("/api/v1/categories/racing").await.unwrap();
     envelope(resp, StatusCode::NOT_FOUND).await;
 }
+
+/// Display names are one visible line: a bidirectional override, a zero-width character or a
+/// line break is 422 on `display_name`, for users, publishers and modules, and nothing changes.
+#[tokio::test]
+async fn display_names_refuse_invisible_reordering_and_line_breaks() {
+    let app = TestApp::spawn().await;
+    let ada = publisher_owner(&app, "ada@example.com", "acme").await;
+    let resp = app
+        .post_json_as(
+            "/api/v1/modules",
+            &ada,
+            &json!({ "name": "shown", "publisher": "acme", "display_name": "Shown" }),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    for bad in [
+        "evil\u{202E}gpj.exe",
+        "zero\u{200B}width",
+        "two\nlines",
+        "iso\u{2067}late",
+    ] {
+        let check = |resp: reqwest::Response| async move {
+            let (code, details) = envelope(resp, StatusCode::UNPROCESSABLE_ENTITY).await;
+            assert_eq!(details["field"], "display_name", "{bad:?}: {code}");
+        };
+        check(
+            app.client
+                .patch(app.url("/api/v1/me"))
+                .bearer_auth(&ada)
+                .json(&json!({ "display_name": bad }))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        check(
+            app.post_json_as(
+                "/api/v1/publishers",
+                &ada,
+                &json!({ "slug": "other", "display_name": bad }),
+            )
+            .await,
+        )
+        .await;
+        check(
+            app.client
+                .patch(app.url("/api/v1/publishers/acme"))
+                .bearer_auth(&ada)
+                .json(&json!({ "display_name": bad }))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        check(
+            app.post_json_as(
+                "/api/v1/modules",
+                &ada,
+                &json!({ "name": "other-mod", "publisher": "acme", "display_name": bad }),
+            )
+            .await,
+        )
+        .await;
+        check(
+            app.client
+                .patch(app.url("/api/v1/modules/shown"))
+                .bearer_auth(&ada)
+                .json(&json!({ "display_name": bad }))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+    }
+    let me: Value = app.get_json("/api/v1/me", &ada).await;
+    assert!(
+        !me["display_name"]
+            .as_str()
+            .unwrap_or("")
+            .contains('\u{202E}')
+    );
+    let acme: Value = app.get_json("/api/v1/publishers/acme", &ada).await;
+    assert_eq!(acme["display_name"], "Acme Games");
+    let shown: Value = app.get_json("/api/v1/modules/shown", &ada).await;
+    assert_eq!(shown["display_name"], "Shown");
+    for gone in ["/api/v1/publishers/other", "/api/v1/modules/other-mod"] {
+        let resp = app.get(gone).bearer_auth(&ada).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{gone}");
+    }
+}
