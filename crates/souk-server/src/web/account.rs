@@ -1,11 +1,10 @@
 //! The account page: profile, password, personal API tokens and active sessions.
 
-use super::auth::CsrfForm;
+use super::csrf::{CheckedForm, NoFields};
 use super::{Layout, PageError, WebContext, redirect_with_flash, render};
 use crate::AppState;
 use crate::error::{AppError, AppResult};
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -48,15 +47,11 @@ struct AccountPage {
 #[derive(Deserialize)]
 pub struct ProfileForm {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     display_name: String,
 }
 
 #[derive(Deserialize)]
 pub struct PasswordForm {
-    #[serde(default)]
-    csrf_token: String,
     #[serde(default)]
     current_password: String,
     #[serde(default)]
@@ -65,7 +60,7 @@ pub struct PasswordForm {
 
 /// The token form posts `scope` once per ticked box, which `serde_urlencoded` cannot gather
 /// into a list; it is read from the raw pairs instead.
-pub type RawForm = Form<Vec<(String, String)>>;
+pub type RawForm = CheckedForm<Vec<(String, String)>>;
 
 async fn account_page(
     state: &AppState,
@@ -164,9 +159,8 @@ async fn saved<T>(
 pub async fn update_profile(
     State(state): State<AppState>,
     ctx: WebContext,
-    Form(form): Form<ProfileForm>,
+    CheckedForm(form): CheckedForm<ProfileForm>,
 ) -> Result<Response, PageError> {
-    ctx.check_csrf(&form.csrf_token)?;
     let p = ctx.require_user()?;
     let result = state
         .accounts
@@ -178,9 +172,8 @@ pub async fn update_profile(
 pub async fn change_password(
     State(state): State<AppState>,
     ctx: WebContext,
-    Form(form): Form<PasswordForm>,
+    CheckedForm(form): CheckedForm<PasswordForm>,
 ) -> Result<Response, PageError> {
-    ctx.check_csrf(&form.csrf_token)?;
     let p = ctx.require_user()?;
     let result = state
         .accounts
@@ -198,7 +191,7 @@ pub async fn change_password(
 pub async fn create_token(
     State(state): State<AppState>,
     ctx: WebContext,
-    Form(pairs): RawForm,
+    CheckedForm(pairs): RawForm,
 ) -> Result<Response, PageError> {
     let field = |name: &str| {
         pairs
@@ -207,7 +200,6 @@ pub async fn create_token(
             .map(|(_, v)| v.as_str())
             .unwrap_or_default()
     };
-    ctx.check_csrf(field("csrf_token"))?;
     let p = ctx.require_user()?;
     let scopes: Vec<String> = pairs
         .iter()
@@ -243,9 +235,8 @@ pub async fn revoke_token(
     State(state): State<AppState>,
     ctx: WebContext,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
+    CheckedForm(NoFields {}): CheckedForm<NoFields>,
 ) -> Result<Response, PageError> {
-    ctx.check_csrf(&form.csrf_token)?;
     let p = ctx.require_user()?;
     state.accounts.revoke_token(p, id).await?;
     Ok(redirect_with_flash(
@@ -260,9 +251,8 @@ pub async fn end_session(
     State(state): State<AppState>,
     ctx: WebContext,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
+    CheckedForm(NoFields {}): CheckedForm<NoFields>,
 ) -> Result<Response, PageError> {
-    ctx.check_csrf(&form.csrf_token)?;
     let p = ctx.require_user()?;
     // Only the user's own sessions are listed, so only those can be ended.
     let own = state

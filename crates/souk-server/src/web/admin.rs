@@ -7,11 +7,11 @@
 //! change (the last write wins, whole). Someone signed in who is not an administrator gets the
 //! 403 page; a signed-out visitor is sent to sign in.
 
+use super::csrf::CheckedForm;
 use super::{Layout, PageError, WebContext, redirect_with_flash, render};
 use crate::AppState;
 use crate::error::AppError;
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
@@ -117,8 +117,6 @@ impl Edit {
 #[derive(Deserialize)]
 pub struct FeaturedForm {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     name: String,
     /// For moves: `up` or `down`.
     #[serde(default)]
@@ -131,7 +129,6 @@ async fn edit(
     form: &FeaturedForm,
     edit: Edit,
 ) -> Result<Response, PageError> {
-    ctx.check_csrf(&form.csrf_token)?;
     let user = ctx.require_user()?;
     // Also the administrator check: anyone else gets the 403 page, not a flash.
     let current: Vec<String> = state
@@ -159,7 +156,7 @@ async fn edit(
 pub async fn add(
     State(state): State<AppState>,
     ctx: WebContext,
-    Form(form): Form<FeaturedForm>,
+    CheckedForm(form): CheckedForm<FeaturedForm>,
 ) -> Result<Response, PageError> {
     edit(&state, &ctx, &form, Edit::Add).await
 }
@@ -167,7 +164,7 @@ pub async fn add(
 pub async fn move_one(
     State(state): State<AppState>,
     ctx: WebContext,
-    Form(form): Form<FeaturedForm>,
+    CheckedForm(form): CheckedForm<FeaturedForm>,
 ) -> Result<Response, PageError> {
     let direction = match form.direction.as_str() {
         "up" => Edit::Up,
@@ -187,7 +184,7 @@ pub async fn move_one(
 pub async fn remove(
     State(state): State<AppState>,
     ctx: WebContext,
-    Form(form): Form<FeaturedForm>,
+    CheckedForm(form): CheckedForm<FeaturedForm>,
 ) -> Result<Response, PageError> {
     edit(&state, &ctx, &form, Edit::Remove).await
 }

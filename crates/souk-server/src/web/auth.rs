@@ -1,5 +1,6 @@
 //! Sign-in, sign-up and sign-out pages.
 
+use super::csrf::{CheckedForm, NoFields};
 use super::{
     Layout, PageError, SESSION_COOKIE, WebContext, append_cookie, redirect_with_flash, render,
 };
@@ -7,7 +8,6 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::extract::{Client, set_cookie};
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -34,8 +34,6 @@ struct RegisterPage {
 #[derive(Deserialize)]
 pub struct LoginForm {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     email: String,
     #[serde(default)]
     password: String,
@@ -44,19 +42,11 @@ pub struct LoginForm {
 #[derive(Deserialize)]
 pub struct RegisterForm {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     email: String,
     #[serde(default)]
     display_name: String,
     #[serde(default)]
     password: String,
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    pub csrf_token: String,
 }
 
 pub async fn login_page(
@@ -78,9 +68,8 @@ pub async fn login(
     State(state): State<AppState>,
     ctx: WebContext,
     Client(client): Client,
-    Form(form): Form<LoginForm>,
+    CheckedForm(form): CheckedForm<LoginForm>,
 ) -> Result<Response, PageError> {
-    ctx.check_csrf(&form.csrf_token)?;
     match state
         .accounts
         .authenticate(&form.email, &form.password, &client)
@@ -144,9 +133,8 @@ pub async fn register(
     State(state): State<AppState>,
     ctx: WebContext,
     Client(client): Client,
-    Form(form): Form<RegisterForm>,
+    CheckedForm(form): CheckedForm<RegisterForm>,
 ) -> Result<Response, PageError> {
-    ctx.check_csrf(&form.csrf_token)?;
     let display_name = Some(form.display_name.trim()).filter(|s| !s.is_empty());
     match state
         .accounts
@@ -186,9 +174,8 @@ pub async fn register(
 pub async fn logout(
     State(state): State<AppState>,
     ctx: WebContext,
-    Form(form): Form<CsrfForm>,
+    CheckedForm(NoFields {}): CheckedForm<NoFields>,
 ) -> Result<Response, PageError> {
-    ctx.check_csrf(&form.csrf_token)?;
     if let Some(p) = ctx.user.as_ref()
         && let Some(session_id) = p.session_id()
     {

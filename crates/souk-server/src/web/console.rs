@@ -10,13 +10,13 @@
 //! flash on the review page, where nothing changed. The publishers' page is in
 //! [`super::console_publishers`].
 
+use super::csrf::CheckedForm;
 use super::views::{ChecksPanel, date, human_size, status_label};
 use super::{Layout, PageError, WebContext, back, render};
 use crate::AppState;
 use crate::error::AppError;
 use crate::services::moderation::Review;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
@@ -360,8 +360,6 @@ pub async fn review(
 
 #[derive(Deserialize)]
 pub struct DecisionForm {
-    #[serde(default)]
-    csrf_token: String,
     /// For reject and quarantine; the publisher reads it.
     #[serde(default)]
     reason: String,
@@ -382,7 +380,6 @@ async fn decide(
     form: DecisionForm,
     decision: Decision,
 ) -> Result<Response, PageError> {
-    ctx.check_csrf(&form.csrf_token)?;
     let actor = ctx.require_staff()?.actor();
     let user = &actor;
     let m = &state.moderation;
@@ -413,7 +410,7 @@ pub async fn approve(
     State(state): State<AppState>,
     ctx: WebContext,
     Path(target): Path<(String, String)>,
-    Form(form): Form<DecisionForm>,
+    CheckedForm(form): CheckedForm<DecisionForm>,
 ) -> Result<Response, PageError> {
     decide(state, ctx, target, form, Decision::Approve).await
 }
@@ -422,7 +419,7 @@ pub async fn reject(
     State(state): State<AppState>,
     ctx: WebContext,
     Path(target): Path<(String, String)>,
-    Form(form): Form<DecisionForm>,
+    CheckedForm(form): CheckedForm<DecisionForm>,
 ) -> Result<Response, PageError> {
     decide(state, ctx, target, form, Decision::Reject).await
 }
@@ -431,7 +428,7 @@ pub async fn quarantine(
     State(state): State<AppState>,
     ctx: WebContext,
     Path(target): Path<(String, String)>,
-    Form(form): Form<DecisionForm>,
+    CheckedForm(form): CheckedForm<DecisionForm>,
 ) -> Result<Response, PageError> {
     decide(state, ctx, target, form, Decision::Quarantine).await
 }
@@ -440,7 +437,7 @@ pub async fn release(
     State(state): State<AppState>,
     ctx: WebContext,
     Path(target): Path<(String, String)>,
-    Form(form): Form<DecisionForm>,
+    CheckedForm(form): CheckedForm<DecisionForm>,
 ) -> Result<Response, PageError> {
     decide(state, ctx, target, form, Decision::Release).await
 }

@@ -5,12 +5,12 @@
 //! sent from.
 
 use super::console::Tab;
+use super::csrf::CheckedForm;
 use super::views::date;
 use super::{Layout, PageError, WebContext, back, render};
 use crate::AppState;
 use crate::api::moderation::publisher_filter;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
@@ -122,8 +122,6 @@ pub async fn list(
 
 #[derive(Deserialize)]
 pub struct PublisherForm {
-    #[serde(default)]
-    csrf_token: String,
     /// The tab to go back to.
     #[serde(default)]
     filter: String,
@@ -147,7 +145,6 @@ async fn change(
     form: PublisherForm,
     change: Change,
 ) -> Result<Response, PageError> {
-    ctx.check_csrf(&form.csrf_token)?;
     // Moderators may look but not change: the service answers them 403, shown as the page.
     let actor = ctx.require_staff()?.actor();
     let user = &actor;
@@ -176,7 +173,7 @@ pub async fn verify(
     State(state): State<AppState>,
     ctx: WebContext,
     Path(slug): Path<String>,
-    Form(form): Form<PublisherForm>,
+    CheckedForm(form): CheckedForm<PublisherForm>,
 ) -> Result<Response, PageError> {
     change(state, ctx, slug, form, Change::Verify).await
 }
@@ -185,7 +182,7 @@ pub async fn unverify(
     State(state): State<AppState>,
     ctx: WebContext,
     Path(slug): Path<String>,
-    Form(form): Form<PublisherForm>,
+    CheckedForm(form): CheckedForm<PublisherForm>,
 ) -> Result<Response, PageError> {
     change(state, ctx, slug, form, Change::Unverify).await
 }
@@ -194,7 +191,7 @@ pub async fn suspend(
     State(state): State<AppState>,
     ctx: WebContext,
     Path(slug): Path<String>,
-    Form(form): Form<PublisherForm>,
+    CheckedForm(form): CheckedForm<PublisherForm>,
 ) -> Result<Response, PageError> {
     change(state, ctx, slug, form, Change::Suspend).await
 }
@@ -203,7 +200,7 @@ pub async fn unsuspend(
     State(state): State<AppState>,
     ctx: WebContext,
     Path(slug): Path<String>,
-    Form(form): Form<PublisherForm>,
+    CheckedForm(form): CheckedForm<PublisherForm>,
 ) -> Result<Response, PageError> {
     change(state, ctx, slug, form, Change::Unsuspend).await
 }

@@ -4,9 +4,10 @@
 //! embedded assets.
 //!
 //! Convention: every page gets a [`WebContext`] from the [`context`] middleware, which issues the
-//! `souk_csrf` cookie and reads the one-shot flash message. Every form post carries `csrf_token`,
-//! an HMAC of that cookie under the server key, and is refused with 403 without it (signed
-//! double-submit, so an attacker who can plant a cookie still cannot forge the token).
+//! `souk_csrf` cookie, refuses cross-site state-changing requests and reads the one-shot flash
+//! message. Every form post carries `csrf_token` and is read through [`csrf::CheckedForm`] (or the
+//! multipart reader in [`upload`]), which refuses it with 403 unless the token matches this
+//! visitor's cookie and session; see [`csrf`].
 
 pub mod account;
 pub mod admin;
@@ -16,6 +17,7 @@ pub mod auth;
 pub mod catalog;
 pub mod console;
 pub mod console_publishers;
+pub mod csrf;
 pub mod docs;
 pub mod pages;
 pub mod portal;
@@ -241,17 +243,6 @@ pub struct WebContext {
 }
 
 impl WebContext {
-    /// 403 unless `submitted` is this visitor's CSRF token.
-    pub fn check_csrf(&self, submitted: &str) -> Result<(), PageError> {
-        if souk_core::secret::constant_time_eq(submitted.as_bytes(), self.csrf_token.as_bytes()) {
-            Ok(())
-        } else {
-            Err(PageError(AppError::Forbidden(
-                "the form expired or came from another site; reload the page and try again".into(),
-            )))
-        }
-    }
-
     /// The signed-in user, or a redirect to the sign-in page.
     pub fn require_user(&self) -> Result<&Principal, PageError> {
         self.user
@@ -287,14 +278,19 @@ impl FromRequestParts<AppState> for WebContext {
 /// clears the flash message.
 pub async fn context(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let headers = req.headers();
+    if !csrf::same_origin(req.method(), headers, &state.config.effective_public_url()) {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "This form was sent from another site. Go back, reload the page and try again.",
+        );
+    }
     let existing_csrf = cookie(headers, CSRF_COOKIE)
-        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
-        .map(str::to_owned);
-    let flash = cookie(headers, FLASH_COOKIE).and_then(Flash::decode);
+        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()));
+    let flash = cookie(headers, FLASH_COOKIE).and_then(|v| Flash::decode(&v));
     let user = match cookie(headers, SESSION_COOKIE) {
         Some(secret) => {
             let client = crate::extract::client_info(headers, req.extensions(), &state);
-            state.accounts.resolve(secret, &client.ip).await.ok()
+            state.accounts.resolve(&secret, &client.ip).await.ok()
         }
         None => None,
     };
@@ -303,7 +299,11 @@ pub async fn context(State(state): State<AppState>, mut req: Request, next: Next
         .unwrap_or_else(souk_core::secret::random_hex32);
     let secure = state.config.secure_cookies();
     let ctx = WebContext {
-        csrf_token: state.keys.mac_hex("csrf", csrf_cookie.as_bytes()),
+        csrf_token: csrf::token_for(
+            &state,
+            &csrf_cookie,
+            user.as_ref().and_then(Principal::session_id),
+        ),
         flash: flash.clone(),
         user,
         secure_cookies: secure,

@@ -6,8 +6,8 @@
 //! owns the 404 page), call the catalog service, then go back to the form's page with a success
 //! flash, or with the service's refusal as an error flash (its messages are written for people).
 
-use super::auth::CsrfForm;
 use super::catalog::{ListQuery, viewer};
+use super::csrf::{CheckedForm, NoFields};
 use super::portal_trust::{self, PublisherTrust};
 use super::upload::{Sink, read_upload};
 use super::views::{CategoryOption, ModuleCard, VersionRow, category_options, date, human_size};
@@ -16,7 +16,6 @@ use crate::AppState;
 use crate::api::catalog_views::{PublisherView, ScreenshotView, image_url};
 use crate::services::catalog::{ModuleEdit, publisher_profile};
 use askama::Template;
-use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
@@ -89,8 +88,6 @@ pub async fn index(State(state): State<AppState>, ctx: WebContext) -> Result<Res
 #[derive(Deserialize)]
 pub struct CreatePublisherForm {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     slug: String,
     #[serde(default)]
     display_name: String,
@@ -99,9 +96,8 @@ pub struct CreatePublisherForm {
 pub async fn create_publisher(
     State(state): State<AppState>,
     ctx: WebContext,
-    Form(form): Form<CreatePublisherForm>,
+    CheckedForm(form): CheckedForm<CreatePublisherForm>,
 ) -> Result<Response, PageError> {
-    ctx.check_csrf(&form.csrf_token)?;
     let user = ctx.require_user()?;
     let result = match publisher_profile(&form.display_name, None, None, None) {
         Ok(profile) => {
@@ -228,8 +224,6 @@ pub async fn publisher(
 #[derive(Deserialize)]
 pub struct AddKeyForm {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     public_key: String,
     #[serde(default)]
     name: String,
@@ -239,9 +233,8 @@ pub async fn add_key(
     State(state): State<AppState>,
     ctx: WebContext,
     Path(slug): Path<String>,
-    Form(form): Form<AddKeyForm>,
+    CheckedForm(form): CheckedForm<AddKeyForm>,
 ) -> Result<Response, PageError> {
-    ctx.check_csrf(&form.csrf_token)?;
     let user = ctx.require_user()?;
     let (p, _) = state.catalog.membership(&user.user, &slug).await?;
     let result = state
@@ -257,9 +250,8 @@ pub async fn revoke_key(
     State(state): State<AppState>,
     ctx: WebContext,
     Path((slug, id)): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
+    CheckedForm(NoFields {}): CheckedForm<NoFields>,
 ) -> Result<Response, PageError> {
-    ctx.check_csrf(&form.csrf_token)?;
     let user = ctx.require_user()?;
     let (p, _) = state.catalog.membership(&user.user, &slug).await?;
     let result = state
@@ -277,8 +269,6 @@ pub async fn revoke_key(
 #[derive(Deserialize)]
 pub struct ProfileForm {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     display_name: String,
     #[serde(default)]
     bio: String,
@@ -292,9 +282,8 @@ pub async fn update_profile(
     State(state): State<AppState>,
     ctx: WebContext,
     Path(slug): Path<String>,
-    Form(form): Form<ProfileForm>,
+    CheckedForm(form): CheckedForm<ProfileForm>,
 ) -> Result<Response, PageError> {
-    ctx.check_csrf(&form.csrf_token)?;
     let user = ctx.require_user()?;
     let (p, _) = state.catalog.membership(&user.user, &slug).await?;
     let result = match publisher_profile(
@@ -342,8 +331,6 @@ pub async fn upload_logo(
 #[derive(Deserialize)]
 pub struct AddMemberForm {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     email: String,
     #[serde(default)]
     role: String,
@@ -353,9 +340,8 @@ pub async fn add_member(
     State(state): State<AppState>,
     ctx: WebContext,
     Path(slug): Path<String>,
-    Form(form): Form<AddMemberForm>,
+    CheckedForm(form): CheckedForm<AddMemberForm>,
 ) -> Result<Response, PageError> {
-    ctx.check_csrf(&form.csrf_token)?;
     let user = ctx.require_user()?;
     let (p, _) = state.catalog.membership(&user.user, &slug).await?;
     let result = state
@@ -370,8 +356,6 @@ pub async fn add_member(
 #[derive(Deserialize)]
 pub struct RoleForm {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     role: String,
 }
 
@@ -379,9 +363,8 @@ pub async fn set_role(
     State(state): State<AppState>,
     ctx: WebContext,
     Path((slug, member_id)): Path<(String, i64)>,
-    Form(form): Form<RoleForm>,
+    CheckedForm(form): CheckedForm<RoleForm>,
 ) -> Result<Response, PageError> {
-    ctx.check_csrf(&form.csrf_token)?;
     let user = ctx.require_user()?;
     let (p, _) = state.catalog.membership(&user.user, &slug).await?;
     let result = state
@@ -398,9 +381,8 @@ pub async fn remove_member(
     State(state): State<AppState>,
     ctx: WebContext,
     Path((slug, member_id)): Path<(String, i64)>,
-    Form(form): Form<CsrfForm>,
+    CheckedForm(NoFields {}): CheckedForm<NoFields>,
 ) -> Result<Response, PageError> {
-    ctx.check_csrf(&form.csrf_token)?;
     let user = ctx.require_user()?;
     let (p, _) = state.catalog.membership(&user.user, &slug).await?;
     let result = state
@@ -422,8 +404,6 @@ pub async fn remove_member(
 #[derive(Deserialize)]
 pub struct CreateModuleForm {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     name: String,
     #[serde(default)]
     display_name: String,
@@ -437,9 +417,8 @@ pub async fn create_module(
     State(state): State<AppState>,
     ctx: WebContext,
     Path(slug): Path<String>,
-    Form(form): Form<CreateModuleForm>,
+    CheckedForm(form): CheckedForm<CreateModuleForm>,
 ) -> Result<Response, PageError> {
-    ctx.check_csrf(&form.csrf_token)?;
     let user = ctx.require_user()?;
     let (p, _) = state.catalog.membership(&user.user, &slug).await?;
     let result = state
@@ -515,8 +494,6 @@ pub async fn module(
 #[derive(Deserialize)]
 pub struct EditModuleForm {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     display_name: String,
     #[serde(default)]
     summary: String,
@@ -554,9 +531,8 @@ pub async fn edit_module(
     State(state): State<AppState>,
     ctx: WebContext,
     Path(name): Path<String>,
-    Form(form): Form<EditModuleForm>,
+    CheckedForm(form): CheckedForm<EditModuleForm>,
 ) -> Result<Response, PageError> {
-    ctx.check_csrf(&form.csrf_token)?;
     let user = ctx.require_user()?;
     let m = state.catalog.managed_module(&user.user, &name).await?;
     let result = state
@@ -614,9 +590,8 @@ pub async fn delete_screenshot(
     State(state): State<AppState>,
     ctx: WebContext,
     Path((name, id)): Path<(String, i64)>,
-    Form(form): Form<CsrfForm>,
+    CheckedForm(NoFields {}): CheckedForm<NoFields>,
 ) -> Result<Response, PageError> {
-    ctx.check_csrf(&form.csrf_token)?;
     let user = ctx.require_user()?;
     let m = state.catalog.managed_module(&user.user, &name).await?;
     let result = state
@@ -632,10 +607,8 @@ async fn set_archived(
     state: AppState,
     ctx: WebContext,
     name: String,
-    form: CsrfForm,
     archived: bool,
 ) -> Result<Response, PageError> {
-    ctx.check_csrf(&form.csrf_token)?;
     let user = ctx.require_user()?;
     let m = state.catalog.managed_module(&user.user, &name).await?;
     let result = state
@@ -658,18 +631,18 @@ pub async fn archive(
     State(state): State<AppState>,
     ctx: WebContext,
     Path(name): Path<String>,
-    Form(form): Form<CsrfForm>,
+    CheckedForm(NoFields {}): CheckedForm<NoFields>,
 ) -> Result<Response, PageError> {
-    set_archived(state, ctx, name, form, true).await
+    set_archived(state, ctx, name, true).await
 }
 
 pub async fn unarchive(
     State(state): State<AppState>,
     ctx: WebContext,
     Path(name): Path<String>,
-    Form(form): Form<CsrfForm>,
+    CheckedForm(NoFields {}): CheckedForm<NoFields>,
 ) -> Result<Response, PageError> {
-    set_archived(state, ctx, name, form, false).await
+    set_archived(state, ctx, name, false).await
 }
 
 /// Publishes the uploaded package as a new version. The file is streamed to a staged file as it
@@ -714,8 +687,6 @@ pub async fn upload_version(
 #[derive(Deserialize)]
 pub struct YankForm {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     reason: String,
 }
 
@@ -723,9 +694,8 @@ pub async fn yank(
     State(state): State<AppState>,
     ctx: WebContext,
     Path((name, version)): Path<(String, String)>,
-    Form(form): Form<YankForm>,
+    CheckedForm(form): CheckedForm<YankForm>,
 ) -> Result<Response, PageError> {
-    ctx.check_csrf(&form.csrf_token)?;
     let user = ctx.require_user()?;
     let m = state.catalog.managed_module(&user.user, &name).await?;
     let result = state
@@ -744,9 +714,8 @@ pub async fn unyank(
     State(state): State<AppState>,
     ctx: WebContext,
     Path((name, version)): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
+    CheckedForm(NoFields {}): CheckedForm<NoFields>,
 ) -> Result<Response, PageError> {
-    ctx.check_csrf(&form.csrf_token)?;
     let user = ctx.require_user()?;
     let m = state.catalog.managed_module(&user.user, &name).await?;
     let result = state

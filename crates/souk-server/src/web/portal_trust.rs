@@ -7,14 +7,13 @@
 //! Same shape as [`super::portal`]: CSRF, a signed-in member (asking for verification takes an
 //! owner, as over the API), the moderation service, then back to the page with a flash.
 
-use super::auth::CsrfForm;
+use super::csrf::{CheckedForm, NoFields};
 use super::portal::publisher_url;
 use super::views::{ChecksPanel, date, status_label};
 use super::{Layout, PageError, WebContext, back, render};
 use crate::AppState;
 use crate::error::AppResult;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Deserialize;
@@ -84,9 +83,8 @@ pub async fn rescan(
     State(state): State<AppState>,
     ctx: WebContext,
     Path((name, version)): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
+    CheckedForm(NoFields {}): CheckedForm<NoFields>,
 ) -> Result<Response, PageError> {
-    ctx.check_csrf(&form.csrf_token)?;
     let user = ctx.require_user()?;
     let m = state.catalog.managed_module(&user.user, &name).await?;
     let result = state.moderation.rescan(&user.actor(), &m, &version).await;
@@ -101,8 +99,6 @@ pub async fn rescan(
 #[derive(Deserialize)]
 pub struct AppealForm {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     message: String,
 }
 
@@ -110,9 +106,8 @@ pub async fn appeal(
     State(state): State<AppState>,
     ctx: WebContext,
     Path((name, version)): Path<(String, String)>,
-    Form(form): Form<AppealForm>,
+    CheckedForm(form): CheckedForm<AppealForm>,
 ) -> Result<Response, PageError> {
-    ctx.check_csrf(&form.csrf_token)?;
     let user = ctx.require_user()?;
     let m = state.catalog.managed_module(&user.user, &name).await?;
     let result = state
@@ -203,8 +198,6 @@ pub async fn unread(state: &AppState, p: &Publisher) -> AppResult<i64> {
 #[derive(Deserialize)]
 pub struct MarkReadForm {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     up_to: i64,
 }
 
@@ -212,9 +205,8 @@ pub async fn mark_read(
     State(state): State<AppState>,
     ctx: WebContext,
     Path(slug): Path<String>,
-    Form(form): Form<MarkReadForm>,
+    CheckedForm(form): CheckedForm<MarkReadForm>,
 ) -> Result<Response, PageError> {
-    ctx.check_csrf(&form.csrf_token)?;
     let user = ctx.require_user()?;
     let (p, _) = state.catalog.membership(&user.user, &slug).await?;
     let result = state.moderation.mark_read(&p, form.up_to).await;
@@ -226,8 +218,6 @@ pub async fn mark_read(
 #[derive(Deserialize)]
 pub struct VerificationForm {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     note: String,
 }
 
@@ -235,9 +225,8 @@ pub async fn request_verification(
     State(state): State<AppState>,
     ctx: WebContext,
     Path(slug): Path<String>,
-    Form(form): Form<VerificationForm>,
+    CheckedForm(form): CheckedForm<VerificationForm>,
 ) -> Result<Response, PageError> {
-    ctx.check_csrf(&form.csrf_token)?;
     let user = ctx.require_user()?;
     let p = state.catalog.owned_publisher(&user.user, &slug).await?;
     let result = state

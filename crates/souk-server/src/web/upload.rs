@@ -125,7 +125,7 @@ pub async fn read_upload(
             continue;
         }
         if !csrf_checked {
-            ctx.check_csrf(field(&fields, "csrf_token"))?;
+            super::csrf::check(ctx, field(&fields, "csrf_token"))?;
             csrf_checked = true;
         }
         if file.is_some() {
@@ -146,7 +146,7 @@ pub async fn read_upload(
         }
     }
     if !csrf_checked {
-        ctx.check_csrf(field(&fields, "csrf_token"))?;
+        super::csrf::check(ctx, field(&fields, "csrf_token"))?;
     }
     let file = file.unwrap_or_else(|| Err(no_file(file_field)));
     Ok(Upload { fields, file })

@@ -258,3 +258,184 @@ async fn pages_render_and_the_api_reference_lists_every_route() {
     let css = app.get("/assets/souk.css").send().await.unwrap();
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
 }
+
+/// An anonymous visitor's CSRF cookie and the token of its page, read without a cookie store.
+async fn anonymous_pair(app: &TestApp) -> (String, String) {
+    let resp = reqwest::Client::new()
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap();
+    let cookie = resp
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("souk_csrf="))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+        .expect("a CSRF cookie");
+    (cookie, csrf(&resp.text().await.unwrap()))
+}
+
+#[tokio::test]
+async fn the_csrf_token_is_bound_to_the_session() {
+    let app = TestApp::spawn().await;
+    // The victim signs in; their session secret is what their browser's cookie holds.
+    let victim = app.signed_up("victim@example.com").await;
+    // An attacker takes a cookie and token pair from an anonymous page and plants the cookie
+    // beside the victim's session: the pair is refused, and nothing is created.
+    let (cookie, token) = anonymous_pair(&app).await;
+    let resp = reqwest::Client::new()
+        .post(app.url("/account/tokens"))
+        .header(
+            reqwest::header::COOKIE,
+            format!("souk_session={victim}; souk_csrf={cookie}"),
+        )
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("name", "planted"),
+            ("scope", "admin"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let tokens: serde_json::Value = app.get_json("/api/v1/tokens", &victim).await;
+    assert_eq!(tokens["items"], serde_json::json!([]));
+    // The same cookie with the token of a page the session itself was shown works.
+    let page = reqwest::Client::new()
+        .get(app.url("/account"))
+        .header(
+            reqwest::header::COOKIE,
+            format!("souk_session={victim}; souk_csrf={cookie}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    let own = csrf(&page.text().await.unwrap());
+    assert_ne!(own, token);
+    let resp = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url("/account/tokens"))
+        .header(
+            reqwest::header::COOKIE,
+            format!("souk_session={victim}; souk_csrf={cookie}"),
+        )
+        .form(&[
+            ("csrf_token", own.as_str()),
+            ("name", "mine"),
+            ("scope", "read"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let tokens: serde_json::Value = app.get_json("/api/v1/tokens", &victim).await;
+    assert_eq!(tokens["items"][0]["name"], "mine");
+}
+
+#[tokio::test]
+async fn a_token_from_before_sign_in_no_longer_works_after_it() {
+    let app = TestApp::spawn().await;
+    let (_, html) = page(&app, "/register").await;
+    let before = csrf(&html);
+    let resp = app
+        .post("/register")
+        .form(&[
+            ("csrf_token", before.as_str()),
+            ("email", "bound@example.com"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.url().path(), "/account");
+    let after = csrf(&resp.text().await.unwrap());
+    assert_ne!(before, after);
+    let resp = app
+        .post("/account/tokens")
+        .form(&[
+            ("csrf_token", before.as_str()),
+            ("name", "old"),
+            ("scope", "read"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let resp = app
+        .post("/account/tokens")
+        .form(&[
+            ("csrf_token", after.as_str()),
+            ("name", "new"),
+            ("scope", "read"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.text().await.unwrap().contains("souk_pat_"));
+}
+
+#[tokio::test]
+async fn form_posts_from_another_origin_are_refused() {
+    let app = TestApp::spawn().await;
+    let (_, html) = page(&app, "/register").await;
+    let token = csrf(&html);
+    let host = app.addr.to_string();
+    for (header, value) in [
+        ("origin", "https://evil.example".to_owned()),
+        ("origin", "null".to_owned()),
+        ("origin", format!("http://{}:1", app.addr.ip())),
+        ("referer", "https://evil.example/form".to_owned()),
+    ] {
+        let resp = app
+            .post("/register")
+            .header(header, &value)
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("email", "cross@example.com"),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{header}: {value}");
+        assert!(resp.text().await.unwrap().contains("another site"));
+    }
+    assert_eq!(app.users().await, 0);
+    // The site's own origin, as a browser sends it, passes.
+    let resp = app
+        .post("/register")
+        .header("origin", format!("http://{host}"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", "same@example.com"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.url().path(), "/account");
+    assert_eq!(app.users().await, 1);
+}
+
+#[tokio::test]
+async fn the_account_page_is_not_cached() {
+    let app = TestApp::spawn().await;
+    let (_, html) = page(&app, "/register").await;
+    let resp = app
+        .post("/register")
+        .form(&[
+            ("csrf_token", csrf(&html).as_str()),
+            ("email", "nocache@example.com"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.url().path(), "/account");
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+}

@@ -57,7 +57,7 @@ impl WebUser {
 
     /// Signs up through the registration form; the session cookie keeps them signed in.
     pub(crate) async fn sign_up(app: &TestApp, email: &str) -> WebUser {
-        let u = Self::visitor(app).await;
+        let mut u = Self::visitor(app).await;
         let resp = u
             .post_form(
                 "/register",
@@ -69,16 +69,20 @@ impl WebUser {
             )
             .await;
         assert_eq!(resp.url().path(), "/account");
+        // Forms are bound to the session: the anonymous page's token no longer works.
+        u.csrf = csrf_of(&resp.text().await.unwrap());
         u
     }
 
     /// Signs in through the sign-in form, as an account made another way (`create_user`).
     pub(crate) async fn sign_in(app: &TestApp, email: &str) -> WebUser {
-        let u = Self::visitor(app).await;
+        let mut u = Self::visitor(app).await;
         let resp = u
             .post_form("/login", &[("email", email), ("password", PASSWORD)])
             .await;
         assert_eq!(resp.url().path(), "/account");
+        // Forms are bound to the session: the anonymous page's token no longer works.
+        u.csrf = csrf_of(&resp.text().await.unwrap());
         u
     }
 

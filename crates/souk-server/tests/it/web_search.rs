@@ -43,11 +43,13 @@ impl Browser {
 
     /// Signs in through the sign-in form.
     pub(crate) async fn signed_in(app: &TestApp, email: &str) -> Browser {
-        let b = Self::visitor(app).await;
+        let mut b = Self::visitor(app).await;
         let resp = b
             .post_form("/login", &[("email", email), ("password", PASSWORD)])
             .await;
         assert_eq!(resp.url().path(), "/account");
+        // Forms are bound to the session: the anonymous page's token no longer works.
+        b.csrf = csrf_of(&resp.text().await.unwrap());
         b
     }
 
