@@ -181,6 +181,10 @@ impl HotCache {
     }
 }
 
+/// How old an unreferenced blob or a leftover file must be before the sweep removes it: far
+/// longer than any request takes to record what it stored.
+pub const ORPHAN_GRACE: Duration = Duration::from_secs(3600);
+
 /// Parts of this size go to S3 in a multipart upload; smaller blobs go in one request.
 const PART_BYTES: usize = 8 * 1024 * 1024;
 /// Read size when serving local files: large enough that a 10 MiB download is a few dozen reads.
@@ -292,10 +296,21 @@ impl BlobStore {
 
     /// Stores a staged file under its content address, unless that blob is already there.
     /// Answers whether it wrote the blob (false: the same bytes were stored before).
+    ///
+    /// A blob found there but older than half of [`ORPHAN_GRACE`] is written again, which renews
+    /// its time: the orphan sweep only removes blobs older than the grace period, so it can never
+    /// remove one that an upload in flight has just found and is about to record.
     pub async fn store(&self, kind: BlobKind, staged: &Staged) -> anyhow::Result<bool> {
         let key = blob_key(kind, &staged.sha256);
-        if self.exists(&key).await? {
-            return Ok(false);
+        match self.store.head(&key).await {
+            Ok(meta)
+                if souk_core::Timestamp::now().millis() - meta.last_modified.timestamp_millis()
+                    < ORPHAN_GRACE.as_millis() as i64 / 2 =>
+            {
+                return Ok(false);
+            }
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot look up blob {key}")),
         }
         let mut file = tokio::fs::File::open(&staged.file).await?;
         if staged.size as usize <= PART_BYTES {
@@ -337,8 +352,105 @@ impl BlobStore {
         }
     }
 
-    /// Removes a blob; a missing one is not an error.
-    pub async fn delete(&self, kind: BlobKind, sha256: &str) -> anyhow::Result<()> {
+    /// Removes every staged upload file: at start-up, before the node takes requests, none of
+    /// them belongs to an upload in flight (each node stages into its own data directory).
+    pub fn clear_staging(&self) -> std::io::Result<usize> {
+        let mut removed = 0;
+        for entry in std::fs::read_dir(&self.staging)?.flatten() {
+            let staged = entry
+                .file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with("upload-"));
+            if staged && std::fs::remove_file(entry.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Removes what crashes and refused uploads leave behind. Safe on any number of nodes at
+    /// once, and while uploads run:
+    ///
+    /// - staged upload files (`DATA_DIR/tmp/upload-*`) older than `grace`: each node stages into
+    ///   its own data directory, and an upload in flight is younger than the request timeout;
+    /// - on local storage, partly written blob files (`object_store` writes `KEY#N` and renames
+    ///   it into place) older than `grace`;
+    /// - blobs that no row refers to, older than `grace`. Nothing else deletes blobs: a refused
+    ///   upload or a replaced image leaves its blob to this sweep, so that two requests with the
+    ///   same bytes can never remove a blob the other is recording (see [`Self::store`]).
+    ///
+    /// Answers how many files and blobs it removed.
+    pub async fn sweep(&self, db: &souk_store::DynStore, grace: Duration) -> anyhow::Result<u64> {
+        let cutoff = souk_core::Timestamp::now().millis() - grace.as_millis() as i64;
+        let old_file = |path: &std::path::Path| {
+            std::fs::metadata(path)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .is_some_and(|t| (t.as_millis() as i64) < cutoff)
+        };
+        let mut removed = 0u64;
+        let mut leftovers: Vec<PathBuf> = std::fs::read_dir(&self.staging)?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("upload-"))
+            })
+            .collect();
+        if let Backend::Local { root } = &*self.backend {
+            let mut dirs = vec![root.clone()];
+            while let Some(dir) = dirs.pop() {
+                for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                    let path = entry.path();
+                    if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                        dirs.push(path);
+                    } else if path
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.contains('#'))
+                    {
+                        leftovers.push(path);
+                    }
+                }
+            }
+        }
+        for path in leftovers.into_iter().filter(|p| old_file(p)) {
+            if tokio::fs::remove_file(&path).await.is_ok() {
+                removed += 1;
+            }
+        }
+        for (kind, prefix) in [(BlobKind::Package, "packages"), (BlobKind::Image, "images")] {
+            let metas: Vec<object_store::ObjectMeta> = self
+                .store
+                .list(Some(&ObjectPath::from(prefix)))
+                .try_collect()
+                .await
+                .with_context(|| format!("cannot list blobs under {prefix}"))?;
+            for meta in metas {
+                if meta.last_modified.timestamp_millis() >= cutoff {
+                    continue;
+                }
+                let Some(sha256) = meta.location.filename() else {
+                    continue;
+                };
+                let used = match kind {
+                    BlobKind::Package => db.package_in_use(sha256).await?,
+                    BlobKind::Image => db.image_in_use(sha256).await?,
+                };
+                if !used {
+                    self.delete(kind, sha256).await?;
+                    tracing::info!(blob = %meta.location, "removed a blob nothing refers to");
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Removes a blob; a missing one is not an error. Only [`Self::sweep`] calls it.
+    async fn delete(&self, kind: BlobKind, sha256: &str) -> anyhow::Result<()> {
         let key = blob_key(kind, sha256);
         self.hot.remove(key.as_ref());
         match self.store.delete(&key).await {

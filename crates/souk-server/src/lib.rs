@@ -226,12 +226,17 @@ async fn method_not_allowed(uri: axum::http::Uri) -> Response {
 }
 
 /// Deletes expired sessions, old login failures, old idempotency keys and old search-change
-/// rows, hourly. Safe on any
-/// number of nodes at once: each is a plain idempotent DELETE.
-async fn prune_forever(store: DynStore, login_window_secs: i64) {
+/// rows, and sweeps blobs and files nothing refers to, at start and then hourly. Safe on any
+/// number of nodes at once: each is an idempotent delete.
+async fn prune_forever(store: DynStore, blobs: blob::BlobStore, login_window_secs: i64) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     loop {
         tick.tick().await;
+        match blobs.sweep(&store, blob::ORPHAN_GRACE).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "swept leftover blobs and files"),
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "blob sweep failed"),
+        }
         let now = Timestamp::now();
         let results = (
             store.prune_sessions(now).await,
@@ -272,7 +277,16 @@ pub async fn serve(
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
     let blobs = blob::BlobStore::from_config(&config)?;
-    let pruner = tokio::spawn(prune_forever(store.clone(), config.auth.login_window_secs));
+    match blobs.clear_staging() {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(removed = n, "removed upload files a previous run left"),
+        Err(e) => tracing::warn!(error = %e, "could not clear the staging directory"),
+    }
+    let pruner = tokio::spawn(prune_forever(
+        store.clone(),
+        blobs.clone(),
+        config.auth.login_window_secs,
+    ));
     let state = AppState::new(store.clone(), config, keys, blobs).await?;
     if demo {
         demo::load(&state).await?;

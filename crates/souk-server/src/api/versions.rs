@@ -74,6 +74,8 @@ pub async fn publish(
     body: Body,
 ) -> AppResult<(StatusCode, Json<VersionDetailView>)> {
     p.require_scope(Scope::Publish)?;
+    // Refused from the route alone before a byte of the body is read.
+    state.catalog.precheck_publish(&p.user, &name).await?;
     let limit = state.config.packages.max_upload_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)

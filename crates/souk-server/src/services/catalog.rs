@@ -317,10 +317,8 @@ impl Catalog {
         let p = self.publisher(slug).await?;
         self.require_role(user, &p, true).await?;
         let (img, _) = self.store_image(image).await?;
+        // The old logo's blob, if nothing else uses it, goes with the orphan sweep.
         self.store.set_publisher_logo(p.id, Some(&img)).await?;
-        if let Some(old) = &p.logo {
-            self.release_image(&old.sha256).await;
-        }
         self.publisher(slug).await
     }
 
@@ -772,27 +770,10 @@ impl Catalog {
         ))
     }
 
-    /// Deletes an image blob nothing points at any more. Failures only leave garbage, so they
-    /// are logged, not returned.
-    async fn release_image(&self, sha256: &str) {
-        match self.store.image_in_use(sha256).await {
-            Ok(false) => {
-                if let Err(e) = self.blobs.delete(BlobKind::Image, sha256).await {
-                    tracing::warn!(error = %e, sha256, "could not delete an unused image");
-                }
-            }
-            Ok(true) => {}
-            Err(e) => tracing::warn!(error = %e, sha256, "could not check image use"),
-        }
-    }
-
     pub async fn set_icon(&self, user: &User, name: &str, image: Bytes) -> AppResult<Module> {
         let m = self.managed_module(user, name).await?;
         let (img, _) = self.store_image(image).await?;
         self.store.set_module_icon(m.id, Some(&img)).await?;
-        if let Some(old) = &m.icon {
-            self.release_image(&old.sha256).await;
-        }
         Ok(self.store.module_by_id(m.id).await?)
     }
 
@@ -809,20 +790,16 @@ impl Catalog {
             return Err(invalid("image", "a module has at most 10 screenshots"));
         }
         let (img, (w, h)) = self.store_image(image).await?;
-        let shot = self
+        Ok(self
             .store
             .add_screenshot(m.id, &img, w.into(), h.into(), &caption, Timestamp::now())
-            .await;
-        if shot.is_err() {
-            self.release_image(&img.sha256).await;
-        }
-        Ok(shot?)
+            .await?)
     }
 
     pub async fn delete_screenshot(&self, user: &User, name: &str, id: i64) -> AppResult<()> {
         let m = self.managed_module(user, name).await?;
-        let shot = self.store.delete_screenshot(m.id, id).await?;
-        self.release_image(&shot.image.sha256).await;
+        // The image's blob, if nothing else uses it, goes with the orphan sweep.
+        self.store.delete_screenshot(m.id, id).await?;
         Ok(())
     }
 

@@ -1,8 +1,9 @@
 //! Publishing a version: the upload is staged to a file while hashed, inspected as an archive
 //! (never unpacked), checked against the catalog, stored under its content address, and recorded
-//! in one transaction. Every refusal happens before the blob is stored where possible; a failure
-//! after it removes the blob again unless another version already used the same bytes, so a
-//! refused upload leaves neither a row nor a blob behind.
+//! in one transaction. Every refusal happens before the blob is stored where possible; a blob
+//! that a failure after it leaves unreferenced is removed by the orphan sweep
+//! ([`crate::blob::BlobStore::sweep`]), never inline, so that a concurrent upload of the same
+//! bytes cannot lose the blob it recorded.
 
 use super::catalog::Catalog;
 use crate::blob::{BlobKind, Staged};
@@ -81,8 +82,7 @@ impl Catalog {
         let signed = self
             .check_publisher_signature(&target, &staged, publisher_signature)
             .await?;
-        let wrote = self
-            .blobs
+        self.blobs
             .store(BlobKind::Package, &staged)
             .await
             .map_err(AppError::internal)?;
@@ -101,16 +101,8 @@ impl Catalog {
                 Ok((module, version))
             }
             Err(e) => {
-                if wrote
-                    && !self
-                        .store
-                        .package_in_use(&staged.sha256)
-                        .await
-                        .unwrap_or(true)
-                    && let Err(e) = self.blobs.delete(BlobKind::Package, &staged.sha256).await
-                {
-                    tracing::warn!(error = %e, "could not remove the blob of a refused upload");
-                }
+                // The blob stays: another upload of the same bytes may be recording it right
+                // now. If nothing does, the orphan sweep removes it (`BlobStore::sweep`).
                 Err(match e {
                     StoreError::Conflict { field } if field == "version" => {
                         version_taken(name, &manifest.version)
@@ -125,20 +117,44 @@ impl Catalog {
         }
     }
 
-    async fn check_existing(
+    /// What can be refused from the route alone, before the upload's body is read: a module
+    /// the caller may not publish to (another publisher's, suspended, archived), or, for a name
+    /// not taken yet, a caller who belongs to no publisher at all.
+    pub async fn precheck_publish(&self, user: &User, target_name: &str) -> AppResult<()> {
+        match self
+            .store
+            .module_by_name(&souk_core::normalize_name(target_name))
+            .await
+        {
+            Ok(module) => self.check_may_publish_to(user, &module, target_name).await,
+            Err(StoreError::NotFound) => {
+                if self.store.publishers_of_user(user.id).await?.is_empty() {
+                    return Err(AppError::Forbidden(
+                        "you are not a member of any publisher; create one or join one first"
+                            .into(),
+                    ));
+                }
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The caller belongs to the module's publisher, which is not suspended, and the module is
+    /// not archived. `asked` is the name as the caller wrote it.
+    async fn check_may_publish_to(
         &self,
         user: &User,
         module: &Module,
-        inspection: &Inspection,
+        asked: &str,
     ) -> AppResult<()> {
-        let manifest = &inspection.manifest;
         let role = self.role_in(user, module.publisher_id).await?;
         if role.is_none() {
             if module.visibility == Visibility::Private {
                 // Someone else's private module must look absent, yet the name is taken.
                 return Err(AppError::conflict_with(
                     "name",
-                    format!("the name `{}` is taken", manifest.name),
+                    format!("the name `{asked}` is taken"),
                 ));
             }
             return Err(AppError::Forbidden(format!(
@@ -146,6 +162,27 @@ impl Catalog {
                 module.publisher_slug, module.name
             )));
         }
+        if module.publisher_suspended {
+            return Err(suspended(&module.publisher_slug));
+        }
+        if module.archived_at.is_some() {
+            return Err(AppError::conflict_with(
+                "name",
+                format!("{} is archived; unarchive it to publish", module.name),
+            ));
+        }
+        Ok(())
+    }
+
+    async fn check_existing(
+        &self,
+        user: &User,
+        module: &Module,
+        inspection: &Inspection,
+    ) -> AppResult<()> {
+        let manifest = &inspection.manifest;
+        self.check_may_publish_to(user, module, manifest.name.as_str())
+            .await?;
         if module.name != manifest.name.as_str() {
             return Err(AppError::conflict_with(
                 "name",
@@ -163,15 +200,6 @@ impl Catalog {
                     "{} belongs to publisher {}, not {}",
                     module.name, module.publisher_slug, manifest.publisher
                 ),
-            ));
-        }
-        if module.publisher_suspended {
-            return Err(suspended(&module.publisher_slug));
-        }
-        if module.archived_at.is_some() {
-            return Err(AppError::conflict_with(
-                "name",
-                format!("{} is archived; unarchive it to publish", module.name),
             ));
         }
         Ok(())

@@ -276,7 +276,7 @@ async fn a_request_that_times_out_answers_408_in_the_envelope() {
 
 /// Sends a request head that declares a body and never sends a byte of it; answers what the
 /// server said before the request timeout (60 s) could have fired.
-async fn declare_and_wait(app: &TestApp, head: &str) -> String {
+pub(crate) async fn declare_and_wait(app: &TestApp, head: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut conn = tokio::net::TcpStream::connect(app.addr).await.unwrap();
     conn.write_all(head.as_bytes()).await.unwrap();

@@ -1042,3 +1042,154 @@ async fn display_names_refuse_invisible_reordering_and_line_breaks() {
         assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{gone}");
     }
 }
+
+/// An upload the route alone shows to be refused is answered before its body is read: the
+/// client waits on `Expect: 100-continue` and never sends a byte.
+#[tokio::test]
+async fn uploads_the_caller_may_not_make_are_refused_before_the_body() {
+    let app = TestApp::builder()
+        .env("SOUK_HTTP_REQUEST_TIMEOUT_SECS", "60")
+        .start()
+        .await
+        .unwrap();
+    let ada = publisher_owner(&app, "ada@example.com", "acme").await;
+    published(&app, &ada, "market", "1.0.0").await;
+    let eve = publisher_owner(&app, "eve@example.com", "evil").await;
+    let nobody = app.signed_up("nobody@example.com").await;
+    for (token, name, status) in [
+        // Another publisher's module.
+        (&eve, "market", "403"),
+        // A new name, by someone who belongs to no publisher.
+        (&nobody, "brand-new", "403"),
+    ] {
+        let head = format!(
+            "POST /api/v1/modules/{name}/versions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/octet-stream\r\nExpect: 100-continue\r\nContent-Length: 1000\r\n\r\n"
+        );
+        let answer = crate::api_conventions::declare_and_wait(&app, &head).await;
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status}")),
+            "{name}: {answer}"
+        );
+        assert!(answer.contains(r#""code":"forbidden""#), "{name}: {answer}");
+    }
+    assert_eq!(stored_files(&app).1, 0, "nothing was staged");
+}
+
+/// Concurrent uploads of the same bytes as the same version: one is published, the others are
+/// 409, and the published one's blob is always there to download (a refused upload never
+/// removes a blob another upload recorded).
+#[tokio::test]
+async fn concurrent_uploads_of_the_same_bytes_never_lose_the_recorded_blob() {
+    let app = TestApp::spawn().await;
+    let ada = publisher_owner(&app, "ada@example.com", "acme").await;
+    for round in 0..5 {
+        let version = format!("1.0.{round}");
+        let bytes = package("twin", &version, "acme", &[]);
+        let send = || {
+            app.post("/api/v1/modules/twin/versions")
+                .bearer_auth(&ada)
+                .header(header::CONTENT_TYPE, "application/octet-stream")
+                .body(bytes.clone())
+                .send()
+        };
+        let answers = futures_util::future::join_all((0..4).map(|_| send())).await;
+        let statuses: Vec<StatusCode> = answers
+            .iter()
+            .map(|r| r.as_ref().unwrap().status())
+            .collect();
+        assert_eq!(
+            statuses
+                .iter()
+                .filter(|s| **s == StatusCode::CREATED)
+                .count(),
+            1,
+            "{statuses:?}"
+        );
+        assert!(
+            statuses
+                .iter()
+                .all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT),
+            "{statuses:?}"
+        );
+        app.settle().await;
+        let resp = app
+            .get(&format!("/api/v1/modules/twin/versions/{version}/download"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "round {round}");
+        assert_eq!(resp.bytes().await.unwrap().as_ref(), bytes.as_slice());
+    }
+}
+
+/// The sweep removes leftover staged uploads, partly written blob files and blobs no row refers
+/// to, and keeps every blob a version or an image refers to.
+#[tokio::test]
+async fn the_sweep_removes_leftovers_and_keeps_what_rows_refer_to() {
+    let app = TestApp::spawn().await;
+    let ada = publisher_owner(&app, "ada@example.com", "acme").await;
+    published(&app, &ada, "kept", "1.0.0").await;
+    let resp = app
+        .client
+        .put(app.url("/api/v1/modules/kept/icon"))
+        .bearer_auth(&ada)
+        .body(crate::packages::PNG_1X1.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (packages_before, _) = stored_files(&app);
+    // What a crash leaves: a staged upload, a partly written blob, a blob with no row.
+    let data = app.dir.path();
+    std::fs::write(data.join("tmp/upload-crashed"), b"half an upload").unwrap();
+    let orphan = "ab".repeat(32);
+    std::fs::create_dir_all(data.join("blobs/packages/ab")).unwrap();
+    std::fs::write(data.join(format!("blobs/packages/ab/{orphan}")), b"no row").unwrap();
+    std::fs::write(
+        data.join(format!("blobs/packages/ab/{orphan}#3")),
+        b"partial",
+    )
+    .unwrap();
+    std::fs::create_dir_all(data.join("blobs/images/cd")).unwrap();
+    std::fs::write(
+        data.join(format!("blobs/images/cd/{}", "cd".repeat(32))),
+        b"no row",
+    )
+    .unwrap();
+    // Within the grace period nothing young is touched.
+    let blobs = app.state.catalog.blobs();
+    assert_eq!(
+        blobs
+            .sweep(&app.store, std::time::Duration::from_secs(3600))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        blobs
+            .sweep(&app.store, std::time::Duration::ZERO)
+            .await
+            .unwrap(),
+        4
+    );
+    assert_eq!(stored_files(&app), (packages_before, 0));
+    assert!(
+        !data
+            .join("blobs/images/cd")
+            .read_dir()
+            .unwrap()
+            .any(|_| true)
+    );
+    // What rows refer to is still served.
+    let resp = app
+        .get("/api/v1/modules/kept/versions/1.0.0/download")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let module: Value = app.get_json("/api/v1/modules/kept", &ada).await;
+    let icon = module["icon_url"].as_str().expect("an icon url");
+    let resp = app.get(icon).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+}

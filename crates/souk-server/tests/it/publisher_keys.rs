@@ -559,6 +559,8 @@ impl Browser {
             )
             .await;
         assert_eq!(resp.url().path(), "/account");
+        // Forms are bound to the session: the anonymous page's token no longer works.
+        b.csrf = csrf_of(&resp.text().await.unwrap());
         b
     }
 
