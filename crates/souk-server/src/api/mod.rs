@@ -60,7 +60,84 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// Adds to every operation the error answers the shared edge can give it, where the operation
+/// does not describe them itself: 400 for a path or query value that does not parse (or a body
+/// that is not JSON), 401 for a missing or bad token (also on public routes, which look at a
+/// token when one is sent), 403 for a token without the scope, 404 for a path naming nothing the
+/// caller may see, 413 for a body over the route's
+/// limit, 415 for a JSON body sent as something else, 422 for a body of the wrong shape.
+fn document_edge_answers(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::Operation;
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let envelope = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorEnvelope")))
+                    .build(),
+            )
+            .build()
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let api = path.starts_with("/api/v1/") && path != "/api/v1/openapi.json";
+        let ops: [&mut Option<Operation>; 5] = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for op in ops.into_iter().flatten() {
+            let has_params =
+                path.contains('{') || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let body = op.request_body.as_ref();
+            let json_body = body.is_some_and(|b| b.content.contains_key("application/json"));
+            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            let answers = [
+                (
+                    has_params || json_body,
+                    "400",
+                    "A path or query value that does not parse, or a body that is not JSON",
+                ),
+                (api, "401", "A missing, malformed, expired or revoked token"),
+                (
+                    secured,
+                    "403",
+                    "The token lacks the scope, or the caller may not do this",
+                ),
+                (
+                    path.contains('{'),
+                    "404",
+                    "Nothing by that name, or nothing the caller may see",
+                ),
+                (body.is_some(), "413", "The body is over the route's limit"),
+                (json_body, "415", "The body is not sent as application/json"),
+                (
+                    json_body,
+                    "422",
+                    "The body does not have the expected shape",
+                ),
+            ];
+            for (applies, status, description) in answers {
+                if applies && !op.responses.responses.contains_key(status) {
+                    op.responses
+                        .responses
+                        .insert(status.to_owned(), envelope(description).into());
+                }
+            }
+        }
+    }
+}
+
 fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut doc) = api_routes();
+    document_edge_answers(&mut doc);
+    (router, doc)
+}
+
+fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::register))
         .routes(routes!(auth::login))

@@ -720,7 +720,8 @@ pub struct MessagesQuery {
 /// The publisher's notices (approvals, rejections, quarantines, ...), newest first (members).
 #[utoipa::path(get, path = "/api/v1/publishers/{slug}/messages", tag = "moderation",
     security(("bearer" = [])), params(("slug" = String, Path), MessagesQuery),
-    responses((status = 200, body = MessagesPage), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = MessagesPage), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 422, description = "`limit` outside 1 to 200", body = ErrorEnvelope)))]
 pub async fn messages(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,

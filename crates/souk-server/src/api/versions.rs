@@ -255,14 +255,22 @@ pub async fn publisher_signature(
         .into_response())
 }
 
+/// Raw package bytes, as the OpenAPI document describes them.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[expect(dead_code, reason = "only its schema is used")]
+pub struct PackageBytes(Vec<u8>);
+
 /// The package bytes, exactly as published. `ETag` is the quoted SHA-256; `Range` (one range)
 /// and `If-None-Match` are honoured. With S3 and `s3.presign_downloads`, a redirect to a
 /// short-lived presigned URL instead.
 #[utoipa::path(get, path = "/api/v1/modules/{name}/versions/{version}/download", tag = "versions",
     params(("name" = String, Path), ("version" = String, Path)),
     responses(
-        (status = 200, description = "The package", content_type = "application/octet-stream"),
-        (status = 206, description = "The requested range"),
+        (status = 200, description = "The package: `application/gzip` for a .tar.gz, `application/zip` for a .zip",
+            content((PackageBytes = "application/gzip"), (PackageBytes = "application/zip"))),
+        (status = 206, description = "The requested range",
+            content((PackageBytes = "application/gzip"), (PackageBytes = "application/zip"))),
         (status = 304, description = "Not modified (If-None-Match)"),
         (status = 307, description = "Redirect to a presigned URL"),
         (status = 404, body = ErrorEnvelope),

@@ -107,3 +107,74 @@ fn openapi_document_passes_openapi_spec_validator() {
     );
     assert!(said.contains("OK"), "unexpected validator output: {said}");
 }
+
+/// Schemathesis (PyPI), named by `SOUK_TEST_SCHEMATHESIS` (`.ci/run` installs it), generates
+/// requests from the document against a running server, as an administrator who owns a publisher
+/// with a published module: no answer may be a server error or a status the document does not
+/// list for the operation. Skipped without it, unless `SOUK_TEST_REQUIRE_ALL` is set.
+#[tokio::test]
+async fn schemathesis_finds_no_server_error_and_no_undocumented_status() {
+    let Some(schemathesis) = std::env::var_os("SOUK_TEST_SCHEMATHESIS") else {
+        assert!(
+            std::env::var_os("SOUK_TEST_REQUIRE_ALL").is_none(),
+            "SOUK_TEST_REQUIRE_ALL is set but SOUK_TEST_SCHEMATHESIS is not"
+        );
+        eprintln!("note: SOUK_TEST_SCHEMATHESIS is not set; schemathesis not run");
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let session = app.staff("root@example.com", souk_core::Role::Admin).await;
+    let resp = app
+        .post_json_as(
+            "/api/v1/tokens",
+            &session,
+            &serde_json::json!({"name": "fuzz", "scopes": ["read", "publish", "admin"]}),
+        )
+        .await;
+    let token = resp.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let resp = app
+        .post_json_as(
+            "/api/v1/publishers",
+            &token,
+            &serde_json::json!({"slug": "acme", "display_name": "Acme"}),
+        )
+        .await;
+    assert_eq!(resp.status(), reqwest::StatusCode::CREATED);
+    let resp = crate::catalog::upload(
+        &app,
+        &token,
+        "economy",
+        crate::packages::package("economy", "1.0.0", "acme", &[]),
+    )
+    .await;
+    assert_eq!(resp.status(), reqwest::StatusCode::CREATED);
+    let work = tempfile::tempdir().unwrap();
+    let out = tokio::process::Command::new(schemathesis)
+        .current_dir(work.path())
+        .args(["run", &app.url("/api/v1/openapi.json")])
+        .args(["--checks", "not_a_server_error,status_code_conformance"])
+        .args(["--header", &format!("Authorization: Bearer {token}")])
+        // These end the credential the run uses; the token and session tests cover them.
+        .args(["--exclude-operation-id", "revoke_token"])
+        .args(["--exclude-operation-id", "logout"])
+        .args(["--phases", "examples,coverage,fuzzing"])
+        .args([
+            "--max-examples",
+            "25",
+            "--seed",
+            "20261207",
+            "--workers",
+            "2",
+        ])
+        .args(["--no-color"])
+        .output()
+        .await
+        .expect("schemathesis runs");
+    let said =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "schemathesis found problems:\n{said}");
+    assert!(said.contains(" passed"), "{said}");
+}
