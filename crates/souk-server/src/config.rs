@@ -81,6 +81,7 @@ pub struct Config {
     /// Where the registry's signing keys live; empty means `DATA_DIR/keys`.
     pub signing_keys_dir: String,
     pub moderation: ModerationConfig,
+    pub jobs: JobsConfig,
     sources: Vec<(&'static str, Source)>,
 }
 
@@ -112,6 +113,14 @@ pub struct S3Config {
     /// Answer downloads with a redirect to a short-lived presigned URL instead of streaming.
     pub presign_downloads: bool,
     pub presign_ttl_secs: u64,
+}
+
+/// The job runner every kind of background work goes through.
+#[derive(Debug, Clone)]
+pub struct JobsConfig {
+    /// How long a node holds a job before another may take it over; 0 means each kind's own
+    /// (a check job's covers its scanners' timeouts). Never under 30 seconds.
+    pub lease_secs: u64,
 }
 
 /// The check pipeline's queue and the review policy.
@@ -226,6 +235,7 @@ impl Default for Config {
                 scanners: Vec::new(),
                 scanner_timeout_secs: 300,
             },
+            jobs: JobsConfig { lease_secs: 0 },
             sources: Vec::new(),
         }
     }
@@ -651,6 +661,16 @@ pub static KEYS: &[Key] = &[
             Ok(())
         },
         get: |c| c.moderation.poll_interval_ms.to_string(),
+    },
+    Key {
+        name: "jobs.lease_secs",
+        secret: false,
+        help: "seconds a node holds a background job before another may take it over; 0 = each kind's own (at least 30)",
+        set: |c, v| {
+            c.jobs.lease_secs = parse(v, "a number of seconds")?;
+            Ok(())
+        },
+        get: |c| c.jobs.lease_secs.to_string(),
     },
     Key {
         name: "moderation.native_code",

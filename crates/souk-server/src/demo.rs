@@ -425,7 +425,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<bool> {
     // to a moderator is approved by the demo moderator, except one module left in the queue for
     // the console to show.
     state
-        .moderation
+        .jobs
         .run_due()
         .await
         .map_err(|e| anyhow::anyhow!("demo checks: {e}"))?;

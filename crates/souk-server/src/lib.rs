@@ -11,7 +11,9 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod jobs;
 pub mod metrics;
+pub mod policy;
 pub mod search;
 pub mod services;
 pub mod signing;
@@ -296,7 +298,7 @@ pub async fn serve(
     let follower = tokio::spawn(state.search.clone().follow(Duration::from_millis(
         state.config.search.follow_interval_ms,
     )));
-    let checks = tokio::spawn(state.moderation.clone().run());
+    let jobs = tokio::spawn(state.jobs.clone().run());
     tracing::info!(%addr, backend = store.backend(), blobs = state.catalog.blobs().kind(),
         url = %state.config.effective_public_url(), "souk is serving");
     axum::serve(
@@ -310,7 +312,7 @@ pub async fn serve(
     counter.abort();
     views.abort();
     follower.abort();
-    checks.abort();
+    jobs.abort();
     state.downloads.flush().await;
     state.views.flush().await;
     store.close().await;

@@ -3,6 +3,7 @@
 
 use crate::blob::BlobStore;
 use crate::config::Config;
+use crate::jobs::{JobRunner, JobWaker};
 use crate::metrics::Metrics;
 use crate::search::SearchIndex;
 use crate::services::accounts::Accounts;
@@ -10,7 +11,7 @@ use crate::services::audit::AuditLog;
 use crate::services::catalog::Catalog;
 use crate::services::counters::{DailyCounter, Tally};
 use crate::services::discovery::Discovery;
-use crate::services::moderation::Moderation;
+use crate::services::moderation::{CheckJobs, Moderation};
 use crate::services::views::ViewCounter;
 use souk_store::DynStore;
 use std::ops::Deref;
@@ -32,6 +33,8 @@ pub struct Inner {
     pub discovery: Discovery,
     pub moderation: Moderation,
     pub audit: AuditLog,
+    /// Runs every kind of background job (see [`crate::jobs`]).
+    pub jobs: JobRunner,
 }
 
 impl Deref for AppState {
@@ -68,12 +71,21 @@ impl AppState {
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot publish the registry's signing key: {e}"))?;
         }
+        let waker = JobWaker::default();
         let moderation = Moderation::new(
             store.clone(),
             blobs.clone(),
             signing.clone(),
             crate::checks::Checker::from_config(&config),
             config.moderation.clone(),
+            waker.clone(),
+        );
+        let jobs = JobRunner::new(
+            store.clone(),
+            vec![Arc::new(CheckJobs(moderation.clone()))],
+            waker,
+            config.jobs.lease_secs,
+            std::time::Duration::from_millis(config.moderation.poll_interval_ms),
         );
         let catalog = Catalog::new(store.clone(), blobs, signing);
         let downloads = DailyCounter::new(store.clone(), Tally::Downloads);
@@ -93,6 +105,7 @@ impl AppState {
             search,
             moderation,
             audit: AuditLog::new(store.clone()),
+            jobs,
         })))
     }
 }

@@ -51,6 +51,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "token_parents",
         sql: include_str!("../migrations/0008_token_parents.sql"),
     },
+    Migration {
+        version: 9,
+        name: "dead_jobs",
+        sql: include_str!("../migrations/0009_dead_jobs.sql"),
+    },
 ];
 
 /// Any fixed number both nodes agree on: it names Souk's migration lock.
@@ -65,6 +70,7 @@ souk_store::sql_catalog_impls!(PostgresStore, sqlx::Postgres);
 souk_store::sql_discovery_impls!(PostgresStore, sqlx::Postgres);
 souk_store::sql_trust_impls!(PostgresStore, sqlx::Postgres);
 souk_store::sql_moderation_impls!(PostgresStore, sqlx::Postgres);
+souk_store::sql_job_impls!(PostgresStore, sqlx::Postgres);
 souk_store::sql_publisher_key_impls!(PostgresStore, sqlx::Postgres);
 souk_store::sql_audit_impls!(PostgresStore, sqlx::Postgres);
 

@@ -52,6 +52,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "token_parents",
         sql: include_str!("../migrations/0008_token_parents.sql"),
     },
+    Migration {
+        version: 9,
+        name: "dead_jobs",
+        sql: include_str!("../migrations/0009_dead_jobs.sql"),
+    },
 ];
 
 pub struct SqliteStore {
@@ -63,6 +68,7 @@ souk_store::sql_catalog_impls!(SqliteStore, sqlx::Sqlite);
 souk_store::sql_discovery_impls!(SqliteStore, sqlx::Sqlite);
 souk_store::sql_trust_impls!(SqliteStore, sqlx::Sqlite);
 souk_store::sql_moderation_impls!(SqliteStore, sqlx::Sqlite);
+souk_store::sql_job_impls!(SqliteStore, sqlx::Sqlite);
 souk_store::sql_publisher_key_impls!(SqliteStore, sqlx::Sqlite);
 souk_store::sql_audit_impls!(SqliteStore, sqlx::Sqlite);
 

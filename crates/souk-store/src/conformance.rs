@@ -44,7 +44,8 @@ macro_rules! conformance_tests {
             module_media, category_tree, search_change_log_follows_catalog_writes,
             index_docs_hold_only_listed_modules, views_activity_and_featured,
             signing_keys_are_published_once_each, moderation_states_findings_and_queue,
-            jobs_are_claimed_once_and_retried, publisher_verification_suspension_and_messages,
+            jobs_are_claimed_once_and_retried, dead_jobs_are_parked_listed_and_revived,
+            publisher_verification_suspension_and_messages,
             publisher_keys_register_list_and_revoke, publisher_key_ids_are_unique_across_publishers,
             versions_keep_the_publisher_signature, audit_entries_round_trip_filter_and_page,
             status_changes_append_their_audit_entry_in_the_same_transaction);

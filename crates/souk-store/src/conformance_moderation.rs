@@ -538,3 +538,129 @@ pub async fn publisher_verification_suspension_and_messages(store: &dyn Store) {
         .unwrap();
     assert_eq!(store.unread_publisher_messages(acme.id).await.unwrap(), 1);
 }
+
+/// A job buried after its last attempt is never claimed, is listed as dead, and runs again once
+/// revived (or enqueued again under its key); only a dead job can be revived.
+pub async fn dead_jobs_are_parked_listed_and_revived(store: &dyn Store) {
+    use crate::JobStatus;
+    let now = Timestamp::now();
+    let lease = Timestamp::from_millis(now.millis() + 60_000);
+    for key in ["mail:1", "mail:2"] {
+        store
+            .enqueue_job("send_mail", key, "{}", now, now)
+            .await
+            .unwrap();
+    }
+    let first = store
+        .claim_job("send_mail", "node-a", now, lease)
+        .await
+        .unwrap()
+        .unwrap();
+    // Only the holder may bury it.
+    assert!(
+        !store
+            .bury_job(first.id, "node-b", "smtp down", now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .bury_job(first.id, "node-a", "smtp down", now)
+            .await
+            .unwrap()
+    );
+    let second = store
+        .claim_job("send_mail", "node-a", now, lease)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(second.id, first.id);
+    assert!(
+        store
+            .claim_job(
+                "send_mail",
+                "node-a",
+                now.plus_secs(3600),
+                now.plus_secs(7200)
+            )
+            .await
+            .unwrap()
+            .map(|j| j.id)
+            != Some(first.id),
+        "a dead job is never claimed, even long after"
+    );
+    let dead = store
+        .list_jobs(JobStatus::Dead, now, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        (
+            dead[0].id,
+            dead[0].status,
+            dead[0].last_error.as_deref(),
+            dead[0].attempts
+        ),
+        (first.id, JobStatus::Dead, Some("smtp down"), 1)
+    );
+    assert!(dead[0].dead_at.is_some() && dead[0].locked_by.is_none());
+    let running = store
+        .list_jobs(JobStatus::Running, now, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        running.iter().map(|j| j.id).collect::<Vec<_>>(),
+        [second.id]
+    );
+    assert_eq!(running[0].locked_by.as_deref(), Some("node-a"));
+    assert!(
+        store
+            .list_jobs(JobStatus::Queued, now, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Paging by id.
+    assert!(
+        store
+            .list_jobs(JobStatus::Dead, now, Some(first.id), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Only a dead job can be revived.
+    assert!(matches!(
+        store.revive_job(second.id, now).await,
+        Err(StoreError::Conflict { ref field }) if field == "status"
+    ));
+    assert!(matches!(
+        store.revive_job(first.id + second.id + 100, now).await,
+        Err(StoreError::NotFound)
+    ));
+    let revived = store.revive_job(first.id, now).await.unwrap();
+    assert_eq!((revived.status, revived.attempts), (JobStatus::Queued, 0));
+    let again = store
+        .claim_job("send_mail", "node-b", now, lease)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((again.id, again.attempts), (first.id, 1));
+    // Enqueuing under the key of a dead job brings it back too.
+    assert!(
+        store
+            .bury_job(again.id, "node-b", "still down", now)
+            .await
+            .unwrap()
+    );
+    store
+        .enqueue_job("send_mail", "mail:1", "{}", now, now)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .list_jobs(JobStatus::Dead, now, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -18,6 +18,7 @@ mod conformance_moderation;
 mod conformance_publisher_keys;
 pub mod discovery;
 pub mod idempotency;
+pub mod jobs;
 pub mod migrate;
 pub mod moderation;
 pub mod publisher_keys;
@@ -26,6 +27,7 @@ pub mod sql;
 pub mod sql_audit;
 pub mod sql_catalog;
 pub mod sql_discovery;
+pub mod sql_jobs;
 pub mod sql_moderation;
 pub mod sql_publisher_keys;
 pub mod sql_trust;
@@ -45,10 +47,11 @@ pub use catalog::{
 };
 pub use discovery::{DayActivity, DiscoveryStore, IndexDoc, SearchChange};
 pub use idempotency::{IdempotencyRecord, IdempotencyStore};
+pub use jobs::{Job, JobInfo, JobStatus, JobStore};
 pub use migrate::Migration;
 pub use moderation::{
-    Job, JobStore, ModerationStore, NewPublisherMessage, PublisherFilter, PublisherMessage,
-    QueueEntry, StatusChange, StoredFinding,
+    ModerationStore, NewPublisherMessage, PublisherFilter, PublisherMessage, QueueEntry,
+    StatusChange, StoredFinding,
 };
 pub use publisher_keys::{NewPublisherKey, PublisherKey, PublisherKeyStore};
 pub use sessions::{NewSession, Session, SessionStore};

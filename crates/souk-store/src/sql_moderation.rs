@@ -1,7 +1,7 @@
-//! Moderation's and the job queue's SQL, written once for both backends; expanded after
+//! Moderation's SQL, written once for both backends; expanded after
 //! [`crate::sql_catalog_impls!`], whose row helpers it uses.
 
-/// Expands [`crate::ModerationStore`] and [`crate::JobStore`] for `$store` over `$db`.
+/// Expands [`crate::ModerationStore`] for `$store` over `$db`.
 #[macro_export]
 macro_rules! sql_moderation_impls {
     ($store:ty, $db:ty) => {
@@ -33,17 +33,6 @@ macro_rules! sql_moderation_impls {
                 version: get(row, "version")?,
                 created_at: ts(row, "created_at")?,
                 read_at: opt_ts(row, "read_at")?,
-            })
-        }
-
-        fn job_from_row(row: &DbRow) -> StoreResult<$crate::Job> {
-            Ok($crate::Job {
-                id: get(row, "id")?,
-                kind: get(row, "kind")?,
-                dedupe_key: get(row, "dedupe_key")?,
-                payload: get(row, "payload")?,
-                attempts: get(row, "attempts")?,
-                last_error: get(row, "last_error")?,
             })
         }
 
@@ -401,93 +390,5 @@ macro_rules! sql_moderation_impls {
             }
         }
 
-        #[::async_trait::async_trait]
-        impl $crate::JobStore for $store {
-            async fn enqueue_job(
-                &self,
-                kind: &str,
-                dedupe_key: &str,
-                payload: &str,
-                run_at: Timestamp,
-                now: Timestamp,
-            ) -> StoreResult<()> {
-                ::sqlx::query(
-                    "INSERT INTO jobs (kind, dedupe_key, payload, run_at, created_at) VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (dedupe_key) DO UPDATE SET payload = excluded.payload, attempts = 0, \
-                     run_at = CASE WHEN jobs.run_at < excluded.run_at THEN jobs.run_at ELSE excluded.run_at END",
-                )
-                .bind(kind)
-                .bind(dedupe_key)
-                .bind(payload)
-                .bind(run_at.millis())
-                .bind(now.millis())
-                .execute(&self.pool)
-                .await
-                .map_err(map_err)?;
-                Ok(())
-            }
-
-            async fn claim_job(
-                &self,
-                kind: &str,
-                worker: &str,
-                now: Timestamp,
-                lease_until: Timestamp,
-            ) -> StoreResult<Option<$crate::Job>> {
-                // PostgreSQL skips rows another node is claiming; SQLite has one writer at a time.
-                let lock = if <$db as ::sqlx::Database>::NAME == "PostgreSQL" { " FOR UPDATE SKIP LOCKED" } else { "" };
-                let row = ::sqlx::query(&format!(
-                    "UPDATE jobs SET locked_by = $1, locked_until = $2, attempts = attempts + 1 \
-                     WHERE id = (SELECT id FROM jobs WHERE kind = $3 AND run_at <= $4 \
-                     AND (locked_until IS NULL OR locked_until < $4) ORDER BY run_at, id LIMIT 1{lock}) \
-                     AND (locked_until IS NULL OR locked_until < $4) \
-                     RETURNING id, kind, dedupe_key, payload, attempts, last_error"
-                ))
-                .bind(worker)
-                .bind(lease_until.millis())
-                .bind(kind)
-                .bind(now.millis())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(map_err)?;
-                row.as_ref().map(job_from_row).transpose()
-            }
-
-            async fn complete_job(&self, id: i64, worker: &str) -> StoreResult<bool> {
-                let done = ::sqlx::query("DELETE FROM jobs WHERE id = $1 AND locked_by = $2")
-                    .bind(id)
-                    .bind(worker)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(map_err)?;
-                Ok(done.rows_affected() > 0)
-            }
-
-            async fn retry_job(&self, id: i64, worker: &str, error: &str, run_at: Timestamp) -> StoreResult<bool> {
-                let done = ::sqlx::query(
-                    "UPDATE jobs SET locked_by = NULL, locked_until = NULL, last_error = $1, run_at = $2 \
-                     WHERE id = $3 AND locked_by = $4",
-                )
-                .bind(error)
-                .bind(run_at.millis())
-                .bind(id)
-                .bind(worker)
-                .execute(&self.pool)
-                .await
-                .map_err(map_err)?;
-                Ok(done.rows_affected() > 0)
-            }
-
-            async fn job_by_key(&self, dedupe_key: &str) -> StoreResult<Option<$crate::Job>> {
-                let row = ::sqlx::query(
-                    "SELECT id, kind, dedupe_key, payload, attempts, last_error FROM jobs WHERE dedupe_key = $1",
-                )
-                .bind(dedupe_key)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(map_err)?;
-                row.as_ref().map(job_from_row).transpose()
-            }
-        }
     };
 }

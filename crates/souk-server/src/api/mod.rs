@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod catalog_views;
 pub mod discovery;
+pub mod jobs;
 pub mod keys;
 pub mod moderation;
 pub mod modules;
@@ -43,6 +44,7 @@ use utoipa_axum::routes;
         (name = "discovery", description = "Search, suggestions, featured and trending modules"),
         (name = "moderation", description = "Checks, review, quarantine, verification, suspension and publisher notices"),
         (name = "audit", description = "The append-only record of moderation, admin and security-relevant actions"),
+        (name = "jobs", description = "Background jobs: those that failed their last attempt, and running them again"),
         (name = "system", description = "Health, readiness, metrics and this document"),
     )
 )]
@@ -197,6 +199,8 @@ fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(discovery::reindex))
         .routes(routes!(audit::list))
         .routes(routes!(audit::csv))
+        .routes(routes!(jobs::list))
+        .routes(routes!(jobs::retry))
         .routes(routes!(system::healthz))
         .routes(routes!(system::readyz))
         .routes(routes!(system::metrics))

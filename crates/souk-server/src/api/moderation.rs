@@ -51,6 +51,9 @@ pub struct CheckJobView {
     pub attempts: i64,
     /// Why the last attempt could not finish.
     pub last_error: Option<String>,
+    /// `queued`, or `dead` once the checks gave up after their last attempt: the version then
+    /// waits for a rescan (or an administrator's retry of the job).
+    pub status: &'static str,
 }
 
 impl From<&Job> for CheckJobView {
@@ -58,6 +61,7 @@ impl From<&Job> for CheckJobView {
         Self {
             attempts: j.attempts,
             last_error: j.last_error.clone(),
+            status: if j.dead { "dead" } else { "queued" },
         }
     }
 }

@@ -10,7 +10,7 @@
 //! refuses it (see migration 0007).
 
 use crate::error::{AppError, AppResult};
-use souk_core::{Role, Timestamp};
+use souk_core::Timestamp;
 use souk_store::{
     ActionFilter, ActorFilter, AuditActor, AuditEntry, AuditFilter, DynStore, NewAuditEntry, User,
 };
@@ -104,13 +104,7 @@ impl AuditLog {
 
 /// Only admins read the log: it holds every account's sign-in failures and client addresses.
 pub fn require_auditor(user: &User) -> AppResult<()> {
-    if user.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "only admins may read the audit log".into(),
-        ))
-    }
+    crate::policy::require_admin(user, "may read the audit log")
 }
 
 /// The most entries one page lists, and the default.

@@ -475,7 +475,7 @@ impl Catalog {
         if module.visibility == Visibility::Private && role.is_none() {
             return Err(AppError::NotFound);
         }
-        let staff = viewer.is_some_and(crate::services::moderation::is_staff);
+        let staff = viewer.is_some_and(crate::policy::is_staff);
         // A suspended publisher's modules are hidden from everyone but its members and staff.
         if module.publisher_suspended && role.is_none() && !staff {
             return Err(AppError::NotFound);
@@ -805,16 +805,6 @@ impl Catalog {
 
     // ----- categories (admins) -----
 
-    fn require_admin(user: &User) -> AppResult<()> {
-        if user.role == Role::Admin {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden(
-                "only administrators manage categories".into(),
-            ))
-        }
-    }
-
     pub async fn create_category(
         &self,
         actor: &Actor<'_>,
@@ -823,7 +813,7 @@ impl Catalog {
         parent: Option<&str>,
         position: i64,
     ) -> AppResult<Category> {
-        Self::require_admin(actor.user)?;
+        crate::policy::require_admin(actor.user, "manage categories")?;
         let slug = PublisherSlug::parse_syntax(slug).map_err(|e| invalid("slug", e.message))?;
         let name = text("name", name, 1, 60)?;
         let parent_id = category_in(&self.store.categories().await?, "parent", parent)?;
@@ -855,7 +845,7 @@ impl Catalog {
         parent: Option<&str>,
         position: i64,
     ) -> AppResult<Category> {
-        Self::require_admin(actor.user)?;
+        crate::policy::require_admin(actor.user, "manage categories")?;
         let all = self.store.categories().await?;
         let cat = all
             .iter()
@@ -891,7 +881,7 @@ impl Catalog {
     }
 
     pub async fn delete_category(&self, actor: &Actor<'_>, slug: &str) -> AppResult<()> {
-        Self::require_admin(actor.user)?;
+        crate::policy::require_admin(actor.user, "manage categories")?;
         let all = self.store.categories().await?;
         let cat = all
             .iter()

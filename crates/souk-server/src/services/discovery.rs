@@ -6,7 +6,7 @@ use crate::error::{AppError, AppResult};
 use crate::search::SearchIndex;
 use crate::search::query::{SearchParams, SearchRequest, SearchResults, Sort};
 use serde_json::json;
-use souk_core::{Role, Timestamp};
+use souk_core::Timestamp;
 use souk_store::{DynStore, Module, NewAuditEntry, StoreError, User};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,14 +19,6 @@ pub struct Discovery {
     store: DynStore,
     index: Arc<SearchIndex>,
     audit: AuditLog,
-}
-
-fn require_admin(user: &User, what: &str) -> AppResult<()> {
-    if user.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(format!("only administrators {what}")))
-    }
 }
 
 impl Discovery {
@@ -85,7 +77,7 @@ impl Discovery {
 
     /// Every module on the featured list, listed or not (for the admin page).
     pub async fn featured_for_admin(&self, user: &User) -> AppResult<Vec<Module>> {
-        require_admin(user, "curate the featured list")?;
+        crate::policy::require_admin(user, "curate the featured list")?;
         let mut out = Vec::new();
         for id in self.store.featured_ids().await? {
             match self.store.module_by_id(id).await {
@@ -105,7 +97,7 @@ impl Discovery {
         names: &[String],
     ) -> AppResult<Vec<Module>> {
         let user = actor.user;
-        require_admin(user, "curate the featured list")?;
+        crate::policy::require_admin(user, "curate the featured list")?;
         let before = self.featured_for_admin(user).await?;
         if names.len() > MAX_FEATURED {
             return Err(AppError::unprocessable(
@@ -158,7 +150,7 @@ impl Discovery {
 
     /// Asks every node to rebuild its index (admins). Answers the change-log id of the request.
     pub async fn request_reindex(&self, actor: &Actor<'_>) -> AppResult<i64> {
-        require_admin(actor.user, "rebuild the search index")?;
+        crate::policy::require_admin(actor.user, "rebuild the search index")?;
         let request = self.store.request_search_rebuild(Timestamp::now()).await?;
         self.audit
             .record(NewAuditEntry {

@@ -19,6 +19,7 @@ pub mod console;
 pub mod console_publishers;
 pub mod csrf;
 pub mod docs;
+pub mod jobs;
 pub mod pages;
 pub mod portal;
 pub mod portal_trust;
@@ -64,6 +65,8 @@ pub fn router(config: &crate::Config) -> Router<AppState> {
         .route("/search/live", get(search::live))
         .route("/categories/{slug}", get(search::category))
         .route("/admin/audit", get(audit::page))
+        .route("/admin/jobs", get(jobs::page))
+        .route("/admin/jobs/{id}/retry", post(jobs::retry))
         .route("/admin/audit.csv", get(audit::csv))
         .route("/admin", get(console::home))
         .route("/admin/queue", get(console::queue))
@@ -253,7 +256,7 @@ impl WebContext {
     /// A signed-in moderator or admin; anyone else signed in gets the 403 page.
     pub fn require_staff(&self) -> Result<&Principal, PageError> {
         let user = self.require_user()?;
-        crate::services::moderation::require_staff(&user.user)?;
+        crate::policy::require_staff(&user.user)?;
         Ok(user)
     }
 }

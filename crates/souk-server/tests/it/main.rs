@@ -8,6 +8,7 @@ mod audit;
 mod browser;
 mod catalog;
 mod idempotency;
+mod jobs;
 mod moderation;
 mod openapi;
 mod packages;
@@ -100,7 +101,7 @@ impl TestAppBuilder {
             .await
             .unwrap();
         if self.checks_worker {
-            tokio::spawn(state.moderation.clone().run());
+            tokio::spawn(state.jobs.clone().run());
         }
         let app = souk_server::app(state.clone());
         tokio::spawn(async move {
@@ -143,7 +144,7 @@ impl TestApp {
     /// Runs every due check job (uploads, rescans) to its end and brings search up to date, as
     /// the background worker would a moment later.
     pub async fn settle(&self) {
-        while self.state.moderation.run_due().await.unwrap() > 0 {}
+        while self.state.jobs.run_due().await.unwrap() > 0 {}
         self.state.search.sync().await.unwrap();
     }
 

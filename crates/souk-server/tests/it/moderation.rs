@@ -459,7 +459,9 @@ async fn a_scanner_that_hangs_or_crashes_never_lets_a_version_through() {
         app.settle().await;
         let c = checks(&app, &ada, "guarded", "0.1.0").await;
         assert_eq!(c["status"], "pending_checks", "{c}");
-        assert!(c["job"].is_null(), "no more retries: {c}");
+        // No more retries: the job is parked as dead, where administrators see it.
+        assert_eq!(c["job"]["status"], "dead", "{c}");
+        assert_eq!(c["job"]["attempts"], 2, "{c}");
         let notices = app.get_json("/api/v1/publishers/acme/messages", &ada).await;
         assert!(
             notices["items"]

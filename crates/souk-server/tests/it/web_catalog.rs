@@ -162,7 +162,7 @@ impl WebUser {
                 "package.tar.gz",
             )
             .await;
-        while self.state.moderation.run_due().await.unwrap() > 0 {}
+        while self.state.jobs.run_due().await.unwrap() > 0 {}
         self.state.search.sync().await.unwrap();
         landed
     }

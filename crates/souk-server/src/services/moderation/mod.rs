@@ -15,22 +15,20 @@ use crate::blob::{BlobKind, BlobStore};
 use crate::checks::{CheckReport, Checker};
 use crate::config::{ModerationConfig, ReviewPolicy};
 use crate::error::{AppError, AppResult};
+use crate::jobs::JobWaker;
 use crate::signing::RegistryKeys;
 use serde_json::json;
+use souk_core::Timestamp;
 use souk_core::findings::{Finding, Severity};
-use souk_core::{Role, Timestamp};
-use souk_store::moderation::CHECK_JOB;
 use souk_store::{
     DynStore, Job, Module, NewAuditEntry, NewPublisherMessage, Publisher, QueueEntry, StatusChange,
     StoreError, StoredFinding, User, Version, VersionStatus,
 };
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::Notify;
 
-/// How long a node holds a check job before another may take it over, beyond the longest the
-/// external scanners may take (each runs to its timeout at most).
-const LEASE_MARGIN: Duration = Duration::from_secs(5 * 60);
+mod check_jobs;
+pub use check_jobs::CheckJobs;
+
 /// How many of the most downloaded names a new name is compared with.
 const POPULAR_NAMES: u32 = 1000;
 
@@ -44,8 +42,7 @@ struct Inner {
     keys: Arc<RegistryKeys>,
     checker: Checker,
     config: ModerationConfig,
-    wake: Notify,
-    worker: String,
+    waker: JobWaker,
 }
 
 /// What the checks decided for a version.
@@ -62,15 +59,8 @@ impl Moderation {
         keys: Arc<RegistryKeys>,
         checker: Checker,
         config: ModerationConfig,
+        waker: JobWaker,
     ) -> Self {
-        let mut nonce = [0u8; 4];
-        getrandom::getrandom(&mut nonce).unwrap_or_default();
-        let worker = format!(
-            "{}-{}-{}",
-            std::env::var("HOSTNAME").unwrap_or_else(|_| "node".into()),
-            std::process::id(),
-            hex::encode(nonce)
-        );
         Self(Arc::new(Inner {
             audit: AuditLog::new(store.clone()),
             store,
@@ -78,239 +68,18 @@ impl Moderation {
             keys,
             checker,
             config,
-            wake: Notify::new(),
-            worker,
+            waker,
         }))
-    }
-
-    /// The lease of a check job: longer than every scanner running to its timeout, so that no
-    /// other node takes over a job whose checks are still running.
-    fn lease(&self) -> Duration {
-        let c = &self.0.config;
-        Duration::from_secs(
-            c.scanner_timeout_secs
-                .saturating_mul(c.scanners.len() as u64),
-        ) + LEASE_MARGIN
     }
 
     pub fn policy(&self) -> ReviewPolicy {
         self.0.config.review_policy
     }
 
-    /// Tells this node's worker that a job is waiting (an upload or a rescan it just took).
+    /// Tells this node's job runner that a check job is waiting (an upload or a rescan it just
+    /// took).
     pub fn wake(&self) {
-        self.0.wake.notify_one();
-    }
-
-    /// Takes check jobs until the process ends: at once when woken, otherwise every
-    /// `moderation.poll_interval_ms`.
-    pub async fn run(self) {
-        let idle = Duration::from_millis(self.0.config.poll_interval_ms);
-        loop {
-            match self.run_due().await {
-                Ok(0) => {
-                    let _ = tokio::time::timeout(idle, self.0.wake.notified()).await;
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::error!(error = %e, "check worker could not take a job");
-                    tokio::time::sleep(idle).await;
-                }
-            }
-        }
-    }
-
-    /// Runs every check job that is due now; answers how many ran.
-    pub async fn run_due(&self) -> AppResult<usize> {
-        let mut ran = 0;
-        loop {
-            let now = Timestamp::now();
-            let lease = Timestamp::from_millis(now.millis() + self.lease().as_millis() as i64);
-            let Some(job) = self
-                .0
-                .store
-                .claim_job(CHECK_JOB, &self.0.worker, now, lease)
-                .await?
-            else {
-                return Ok(ran);
-            };
-            ran += 1;
-            self.run_job(job).await?;
-        }
-    }
-
-    #[tracing::instrument(skip_all, fields(job = job.id, attempt = job.attempts))]
-    async fn run_job(&self, job: Job) -> AppResult<()> {
-        let version_id = serde_json::from_str::<serde_json::Value>(&job.payload)
-            .ok()
-            .and_then(|v| v.get("version_id").and_then(serde_json::Value::as_i64));
-        let Some(version_id) = version_id else {
-            tracing::error!(payload = %job.payload, "check job without a version id; dropped");
-            self.0.store.complete_job(job.id, &self.0.worker).await?;
-            return Ok(());
-        };
-        let version = match self.0.store.version_by_id(version_id).await {
-            Ok(v) => v,
-            Err(StoreError::NotFound) => {
-                self.0.store.complete_job(job.id, &self.0.worker).await?;
-                return Ok(());
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if version.status != VersionStatus::PendingChecks {
-            // A moderator decided while the job waited.
-            self.0.store.complete_job(job.id, &self.0.worker).await?;
-            return Ok(());
-        }
-        let module = self.0.store.module_by_id(version.module_id).await?;
-        let started = std::time::Instant::now();
-        let (report, prehash) = self.check_version(&module, &version).await;
-        let findings: Vec<StoredFinding> = report.findings.iter().map(Into::into).collect();
-        let now = Timestamp::now();
-        if report.incomplete {
-            match self
-                .0
-                .store
-                .record_checks(version.id, &findings, None, now)
-                .await
-            {
-                Ok(_) => {}
-                // A moderator decided while the checks ran: theirs stands, nothing to retry.
-                Err(StoreError::Conflict { .. }) => {
-                    self.0.store.complete_job(job.id, &self.0.worker).await?;
-                    return Ok(());
-                }
-                Err(e) => return Err(e.into()),
-            }
-            let error = report
-                .findings
-                .iter()
-                .find(|f| f.rule == crate::checks::scanners::RULE_ERROR)
-                .map_or_else(
-                    || "a check could not finish".to_owned(),
-                    |f| f.message.clone(),
-                );
-            if job.attempts >= i64::from(self.0.config.check_attempts) {
-                tracing::error!(module = %module.name, version = %version.version, %error,
-                    attempts = job.attempts, "checks gave up; the version waits for a rescan");
-                self.0.store.complete_job(job.id, &self.0.worker).await?;
-                self.0
-                    .audit
-                    .record(NewAuditEntry {
-                        after: Some(json!({
-                            "status": version.status.as_str(),
-                            "attempts": job.attempts,
-                            "error": error,
-                        })),
-                        ..system_entry(
-                            "version.checks_failed",
-                            "version",
-                            version_label(&module.name, &version.version),
-                        )
-                    })
-                    .await;
-                self.tell(
-                    &module,
-                    &version,
-                    "checks_failed",
-                    format!(
-                        "The checks of {} {} could not finish",
-                        module.name, version.version
-                    ),
-                    format!(
-                        "The automated checks could not finish after {} attempts ({error}). \
-                         The version stays unpublished. Ask for a rescan from the portal once \
-                         the problem is fixed, or contact the marketplace's moderators.",
-                        job.attempts
-                    ),
-                )
-                .await;
-            } else {
-                let wait = self
-                    .0
-                    .config
-                    .check_retry_secs
-                    .saturating_mul(1u64 << (job.attempts.clamp(1, 16) - 1) as u32);
-                let at = Timestamp::from_millis(now.millis() + (wait as i64) * 1000);
-                tracing::warn!(module = %module.name, version = %version.version, %error,
-                    retry_in_secs = wait, "checks could not finish; will retry");
-                self.0
-                    .store
-                    .retry_job(job.id, &self.0.worker, &error, at)
-                    .await?;
-            }
-            return Ok(());
-        }
-
-        let verdict = self.verdict(&module, &version, &report).await?;
-        let signature = match (&verdict, &prehash) {
-            (Verdict::Publish, Some(prehash)) => Some(
-                self.0
-                    .keys
-                    .sign_package(prehash, &module.name, &version.version, &version.sha256)
-                    .map_err(AppError::internal)?,
-            ),
-            _ => None,
-        };
-        let (to, reason) = match &verdict {
-            Verdict::Publish => (VersionStatus::Published, None),
-            Verdict::Review(why) => (VersionStatus::PendingReview, Some(why.as_str())),
-        };
-        let change = StatusChange {
-            from: &[VersionStatus::PendingChecks],
-            to,
-            reason,
-            by: None,
-            at: now,
-            signature: signature.as_ref().map(|(s, k)| (s.as_str(), k.as_str())),
-            clear_appeal: false,
-        };
-        match self
-            .0
-            .store
-            .record_checks(version.id, &findings, Some(&change), now)
-            .await
-        {
-            Ok(_) => {}
-            // A moderator decided while the checks ran: theirs stands.
-            Err(StoreError::Conflict { .. }) => {
-                self.0.store.complete_job(job.id, &self.0.worker).await?;
-                return Ok(());
-            }
-            Err(e) => return Err(e.into()),
-        }
-        self.0.store.complete_job(job.id, &self.0.worker).await?;
-        self.record_checked(&module, &version, &change, findings.len())
-            .await;
-        tracing::info!(module = %module.name, version = %version.version, status = to.as_str(),
-            findings = findings.len(), elapsed_ms = started.elapsed().as_millis() as u64,
-            "checks finished");
-        match verdict {
-            Verdict::Publish => {
-                self.tell(
-                    &module,
-                    &version,
-                    "published",
-                    format!("{} {} is published", module.name, version.version),
-                    "It passed the automated checks and is now listed and downloadable.".into(),
-                )
-                .await
-            }
-            Verdict::Review(why) => {
-                self.tell(
-                    &module,
-                    &version,
-                    "in_review",
-                    format!("{} {} is waiting for review", module.name, version.version),
-                    format!(
-                        "A moderator will look at it before it is published: {why}. The \
-                         findings of the automated checks are on the version's page in the portal."
-                    ),
-                )
-                .await
-            }
-        }
-        Ok(())
+        self.0.waker.wake();
     }
 
     /// Fetches the stored package (checking its SHA-256 on the way) and runs every check on it;
@@ -552,7 +321,7 @@ impl Moderation {
     }
 
     async fn require_moderator_for(&self, user: &User, module: &Module) -> AppResult<()> {
-        require_staff(user)?;
+        crate::policy::require_staff(user)?;
         match self.0.store.member_role(module.publisher_id, user.id).await {
             Ok(_) => Err(AppError::Denied {
                 code: "own_publisher",
@@ -780,7 +549,7 @@ impl Moderation {
         after_id: Option<i64>,
         limit: u32,
     ) -> AppResult<Vec<QueueEntry>> {
-        require_staff(user)?;
+        crate::policy::require_staff(user)?;
         Ok(self
             .0
             .store
@@ -795,7 +564,7 @@ impl Moderation {
     /// Everything a moderator looks at for one version: its findings and how its files differ
     /// from the version before it (the highest lower semver that was ever published).
     pub async fn review(&self, user: &User, name: &str, version: &str) -> AppResult<Review> {
-        require_staff(user)?;
+        crate::policy::require_staff(user)?;
         let (module, version) = self.target(name, version).await?;
         let findings = self.0.store.findings(version.id).await?;
         let current = semver::Version::parse(&version.version).ok();
@@ -860,7 +629,7 @@ impl Moderation {
         let v = self.0.store.version(module.id, version.trim()).await?;
         // A rejection is a moderator's decision: only staff may send the version through the
         // checks again (a publisher appeals instead), or a rescan would undo it.
-        let from: &[VersionStatus] = if is_staff(actor.user) {
+        let from: &[VersionStatus] = if crate::policy::is_staff(actor.user) {
             &[
                 VersionStatus::PendingChecks,
                 VersionStatus::PendingReview,
@@ -990,7 +759,7 @@ impl Moderation {
         slug: &str,
         verified: bool,
     ) -> AppResult<Publisher> {
-        require_admin(actor.user)?;
+        crate::policy::require_admin(actor.user, "may do this")?;
         let publisher = self.publisher(slug).await?;
         self.0
             .store
@@ -1034,7 +803,7 @@ impl Moderation {
         slug: &str,
         reason: Option<&str>,
     ) -> AppResult<Publisher> {
-        require_admin(actor.user)?;
+        crate::policy::require_admin(actor.user, "may do this")?;
         let publisher = self.publisher(slug).await?;
         let before = json!({
             "suspended": publisher.suspended_at.is_some(),
@@ -1099,7 +868,7 @@ impl Moderation {
         after: Option<&str>,
         limit: u32,
     ) -> AppResult<Vec<Publisher>> {
-        require_staff(user)?;
+        crate::policy::require_staff(user)?;
         Ok(self.0.store.list_publishers(filter, after, limit).await?)
     }
 
@@ -1183,29 +952,6 @@ impl FileDiff {
             .map(|(p, s)| ((*p).to_owned(), *s))
             .collect();
         diff
-    }
-}
-
-/// Moderators and admins.
-pub fn is_staff(user: &User) -> bool {
-    matches!(user.role, Role::Admin | Role::Moderator)
-}
-
-pub fn require_staff(user: &User) -> AppResult<()> {
-    if is_staff(user) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "only moderators and admins may do this".into(),
-        ))
-    }
-}
-
-fn require_admin(user: &User) -> AppResult<()> {
-    if user.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden("only admins may do this".into()))
     }
 }
 

@@ -1,0 +1,6 @@
+-- One job runner for every kind of background work: a job that failed its last allowed attempt
+-- is parked as dead (dead_at set) instead of being dropped, so that administrators can see why and
+-- run it again. Dead jobs are never claimed. Numbered in lockstep with the other backend's
+-- migrations.
+ALTER TABLE jobs ADD COLUMN dead_at BIGINT;
+CREATE INDEX jobs_dead_idx ON jobs (dead_at, id);
