@@ -34,6 +34,10 @@ struct ServerArgs {
     /// Data directory: SQLite database, blobs, search index, keys [env: SOUK_DATA_DIR].
     #[arg(long, global = true)]
     data_dir: Option<String>,
+    /// NATS server for the bus between nodes, nats://HOST:PORT [env: SOUK_NATS_URL] (default:
+    /// the embedded bus).
+    #[arg(long, global = true)]
+    nats_url: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -137,6 +141,9 @@ fn load_config(server: &ServerArgs, listen: Option<&String>) -> Result<Config, C
     }
     if let Some(l) = listen {
         flags.push(("listen", l.clone()));
+    }
+    if let Some(n) = &server.nats_url {
+        flags.push(("nats.url", n.clone()));
     }
     Config::load(
         &Layers {

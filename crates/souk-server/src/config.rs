@@ -82,6 +82,7 @@ pub struct Config {
     pub signing_keys_dir: String,
     pub moderation: ModerationConfig,
     pub jobs: JobsConfig,
+    pub nats: NatsConfig,
     sources: Vec<(&'static str, Source)>,
 }
 
@@ -113,6 +114,13 @@ pub struct S3Config {
     /// Answer downloads with a redirect to a short-lived presigned URL instead of streaming.
     pub presign_downloads: bool,
     pub presign_ttl_secs: u64,
+}
+
+/// The bus between nodes.
+#[derive(Debug, Clone, Default)]
+pub struct NatsConfig {
+    /// `nats://[USER:PASS@]HOST:PORT`; empty means the embedded bus (one node).
+    pub url: Secret,
 }
 
 /// The job runner every kind of background work goes through.
@@ -236,6 +244,7 @@ impl Default for Config {
                 scanner_timeout_secs: 300,
             },
             jobs: JobsConfig { lease_secs: 0 },
+            nats: NatsConfig::default(),
             sources: Vec::new(),
         }
     }
@@ -663,6 +672,22 @@ pub static KEYS: &[Key] = &[
         get: |c| c.moderation.poll_interval_ms.to_string(),
     },
     Key {
+        name: "nats.url",
+        secret: true,
+        help: "NATS server for the bus between nodes, nats://[USER:PASS@]HOST:PORT with JetStream (default: the embedded bus)",
+        set: |c, v| {
+            if !(v.is_empty() || v.starts_with("nats://") || v.starts_with("tls://")) {
+                return Err(format!(
+                    "expected nats://HOST:PORT, got `{}`",
+                    redact_url(v)
+                ));
+            }
+            c.nats.url = Secret::new(v);
+            Ok(())
+        },
+        get: |c| c.nats.url.expose().to_owned(),
+    },
+    Key {
         name: "jobs.lease_secs",
         secret: false,
         help: "seconds a node holds a background job before another may take it over; 0 = each kind's own (at least 30)",
@@ -887,7 +912,7 @@ impl Config {
             let raw = (key.get)(self);
             let shown = match key.name {
                 "database_url" if raw.is_empty() => redact_url(&self.effective_database_url()),
-                "database_url" => redact_url(&raw),
+                "database_url" | "nats.url" => redact_url(&raw),
                 _ if key.secret && !raw.is_empty() => "***".into(),
                 "secret_key" => format!("(from {})", self.data_dir.join("secret.key").display()),
                 "public_url" if raw.is_empty() => self.effective_public_url(),
@@ -1039,5 +1064,38 @@ mod tests {
         assert!(text.contains("postgres://souk:***@db/souk"), "{text}");
         assert!(text.contains("secret_key = \"***\""), "{text}");
         assert!(format!("{:?}", Config::load(&layers).unwrap()).contains("***"));
+    }
+
+    #[test]
+    fn nats_url_is_shown_without_its_password_and_checked() {
+        let layers = Layers {
+            env: env(&[("SOUK_NATS_URL", "nats://souk:s3cret@nats.internal:4222")]),
+            flags: vec![],
+            ..Layers::default()
+        };
+        let config = Config::load(&layers).unwrap();
+        assert_eq!(
+            config.nats.url.expose(),
+            "nats://souk:s3cret@nats.internal:4222"
+        );
+        let text = config.render();
+        assert!(!text.contains("s3cret"), "{text}");
+        assert!(
+            text.contains("url = \"nats://souk:***@nats.internal:4222\""),
+            "{text}"
+        );
+        // The flag wins over the environment.
+        let flagged = Config::load(&Layers {
+            flags: vec![("nats.url", "nats://127.0.0.1:4222".into())],
+            ..layers
+        })
+        .unwrap();
+        assert_eq!(flagged.nats.url.expose(), "nats://127.0.0.1:4222");
+        let err = Config::load(&Layers {
+            env: env(&[("SOUK_NATS_URL", "http://nats:4222")]),
+            ..Layers::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("nats.url"), "{err}");
     }
 }

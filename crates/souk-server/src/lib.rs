@@ -6,6 +6,7 @@
 pub mod api;
 pub mod blob;
 pub mod body_limits;
+pub mod bus;
 pub mod checks;
 pub mod config;
 pub mod demo;
@@ -152,6 +153,10 @@ async fn search_sees_own_writes(
         axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
     );
     let resp = next.run(req).await;
+    if writes && (resp.status().is_success() || resp.status().is_redirection()) {
+        // Whatever the write announced goes out on the bus now, not at the relay's next tick.
+        state.relay.wake();
+    }
     if writes
         && (resp.status().is_success() || resp.status().is_redirection())
         && let Err(e) = state.search.sync().await
@@ -249,16 +254,19 @@ async fn prune_forever(store: DynStore, blobs: blob::BlobStore, login_window_sec
             // A day of change log is far more than any running node lags; a node that was down
             // longer rebuilds its index at start.
             store.prune_search_changes(now.plus_secs(-24 * 3600)).await,
+            // Published events a day old: every node has long had them.
+            store.prune_outbox(now.plus_secs(-24 * 3600)).await,
         );
         match results {
-            (Ok(s), Ok(l), Ok(i), Ok(c)) => tracing::debug!(
+            (Ok(s), Ok(l), Ok(i), Ok(c), Ok(o)) => tracing::debug!(
                 sessions = s,
                 login_failures = l,
                 idempotency_keys = i,
                 search_changes = c,
+                outbox = o,
                 "pruned"
             ),
-            (s, l, i, c) => tracing::warn!(?s, ?l, ?i, ?c, "pruning failed"),
+            (s, l, i, c, o) => tracing::warn!(?s, ?l, ?i, ?c, ?o, "pruning failed"),
         }
     }
 }
@@ -295,11 +303,13 @@ pub async fn serve(
     }
     let counter = tokio::spawn(state.downloads.clone().run(Duration::from_secs(5)));
     let views = tokio::spawn(state.views.clone().run(Duration::from_secs(5)));
-    let follower = tokio::spawn(state.search.clone().follow(Duration::from_millis(
-        state.config.search.follow_interval_ms,
-    )));
+    let follower = tokio::spawn(state.search.clone().follow(
+        Duration::from_millis(state.config.search.follow_interval_ms),
+        state.bus.subscribe(),
+    ));
+    let relay = tokio::spawn(state.relay.clone().run(Duration::from_millis(250)));
     let jobs = tokio::spawn(state.jobs.clone().run());
-    tracing::info!(%addr, backend = store.backend(), blobs = state.catalog.blobs().kind(),
+    tracing::info!(%addr, backend = store.backend(), blobs = state.catalog.blobs().kind(), bus = state.bus.kind(),
         url = %state.config.effective_public_url(), "souk is serving");
     axum::serve(
         listener,
@@ -312,6 +322,7 @@ pub async fn serve(
     counter.abort();
     views.abort();
     follower.abort();
+    relay.abort();
     jobs.abort();
     state.downloads.flush().await;
     state.views.flush().await;

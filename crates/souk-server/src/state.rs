@@ -2,6 +2,8 @@
 //! the services and the search index.
 
 use crate::blob::BlobStore;
+use crate::bus::Bus;
+use crate::bus::relay::Relay;
 use crate::config::Config;
 use crate::jobs::{JobRunner, JobWaker};
 use crate::metrics::Metrics;
@@ -35,6 +37,10 @@ pub struct Inner {
     pub audit: AuditLog,
     /// Runs every kind of background job (see [`crate::jobs`]).
     pub jobs: JobRunner,
+    /// Carries outbox events between nodes (see [`crate::bus`]).
+    pub bus: Bus,
+    /// Publishes the outbox on the bus.
+    pub relay: Relay,
 }
 
 impl Deref for AppState {
@@ -92,6 +98,8 @@ impl AppState {
         let views = ViewCounter::new(store.clone());
         let search =
             SearchIndex::open(&crate::search::index_dir(&config.data_dir), store.clone()).await?;
+        let bus = Bus::connect(config.nats.url.expose()).await?;
+        let relay = Relay::new(store.clone(), bus.clone());
         Ok(Self(Arc::new(Inner {
             store: store.clone(),
             config,
@@ -106,6 +114,8 @@ impl AppState {
             moderation,
             audit: AuditLog::new(store.clone()),
             jobs,
+            bus,
+            relay,
         })))
     }
 }

@@ -56,6 +56,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "dead_jobs",
         sql: include_str!("../migrations/0009_dead_jobs.sql"),
     },
+    Migration {
+        version: 10,
+        name: "outbox",
+        sql: include_str!("../migrations/0010_outbox.sql"),
+    },
 ];
 
 /// Any fixed number both nodes agree on: it names Souk's migration lock.
@@ -71,6 +76,7 @@ souk_store::sql_discovery_impls!(PostgresStore, sqlx::Postgres);
 souk_store::sql_trust_impls!(PostgresStore, sqlx::Postgres);
 souk_store::sql_moderation_impls!(PostgresStore, sqlx::Postgres);
 souk_store::sql_job_impls!(PostgresStore, sqlx::Postgres);
+souk_store::sql_outbox_impls!(PostgresStore, sqlx::Postgres);
 souk_store::sql_publisher_key_impls!(PostgresStore, sqlx::Postgres);
 souk_store::sql_audit_impls!(PostgresStore, sqlx::Postgres);
 

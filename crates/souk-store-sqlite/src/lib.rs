@@ -57,6 +57,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "dead_jobs",
         sql: include_str!("../migrations/0009_dead_jobs.sql"),
     },
+    Migration {
+        version: 10,
+        name: "outbox",
+        sql: include_str!("../migrations/0010_outbox.sql"),
+    },
 ];
 
 pub struct SqliteStore {
@@ -69,6 +74,7 @@ souk_store::sql_discovery_impls!(SqliteStore, sqlx::Sqlite);
 souk_store::sql_trust_impls!(SqliteStore, sqlx::Sqlite);
 souk_store::sql_moderation_impls!(SqliteStore, sqlx::Sqlite);
 souk_store::sql_job_impls!(SqliteStore, sqlx::Sqlite);
+souk_store::sql_outbox_impls!(SqliteStore, sqlx::Sqlite);
 souk_store::sql_publisher_key_impls!(SqliteStore, sqlx::Sqlite);
 souk_store::sql_audit_impls!(SqliteStore, sqlx::Sqlite);
 

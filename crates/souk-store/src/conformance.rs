@@ -48,7 +48,8 @@ macro_rules! conformance_tests {
             publisher_verification_suspension_and_messages,
             publisher_keys_register_list_and_revoke, publisher_key_ids_are_unique_across_publishers,
             versions_keep_the_publisher_signature, audit_entries_round_trip_filter_and_page,
-            status_changes_append_their_audit_entry_in_the_same_transaction);
+            status_changes_append_their_audit_entry_in_the_same_transaction,
+            catalog_writes_announce_themselves_in_the_outbox);
         $crate::conformance_tests!(@raw_cases $make; the_audit_log_refuses_update_and_delete);
     };
     (@raw_cases $make:path; $($case:ident),* $(,)?) => {

@@ -412,3 +412,63 @@ pub async fn category_tree(store: &dyn Store) {
     ));
     assert_eq!(store.categories().await.unwrap().len(), seeded.len());
 }
+
+/// A catalog write puts its `catalog.changed` event in the outbox in its own transaction; a
+/// write that fails part-way leaves none. Events come out in order until marked published, and
+/// only published ones are pruned.
+pub async fn catalog_writes_announce_themselves_in_the_outbox(store: &dyn Store) {
+    use crate::CATALOG_CHANGED;
+    let now = Timestamp::now();
+    let ada = user(store, "ada@example.com").await;
+    let p = store
+        .create_publisher("acme", &profile("Acme"), ada.id, now)
+        .await
+        .unwrap();
+    let before = store.pending_events(1000).await.unwrap().len();
+    let (m, _) = store
+        .publish_version(
+            &PublishTarget::New(new_module("announced", p.id)),
+            &new_version("1.0.0", ada.id, &[]),
+            now,
+        )
+        .await
+        .unwrap();
+    let events = store.pending_events(1000).await.unwrap();
+    let new: Vec<_> = events[before..].to_vec();
+    assert!(!new.is_empty(), "the publish announced itself");
+    assert!(new.iter().all(|e| e.topic == CATALOG_CHANGED));
+    assert!(new.iter().any(|e| {
+        serde_json::from_str::<serde_json::Value>(&e.payload).unwrap()["module_id"] == m.id
+    }));
+    assert!(events.windows(2).all(|w| w[0].id < w[1].id), "oldest first");
+    // A publish that fails part-way (the version exists) leaves no event behind.
+    let failed = store
+        .publish_version(
+            &PublishTarget::Existing(m.id),
+            &new_version("1.0.0", ada.id, &[]),
+            now,
+        )
+        .await;
+    assert!(
+        matches!(failed, Err(StoreError::Conflict { .. })),
+        "{failed:?}"
+    );
+    assert_eq!(store.pending_events(1000).await.unwrap(), events);
+
+    let own = store
+        .append_event("test.ping", "{\"n\":1}", now)
+        .await
+        .unwrap();
+    let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
+    store.mark_published(&ids, now).await.unwrap();
+    // Marking again keeps the first time; what is left is the event not yet published.
+    store.mark_published(&ids, now.plus_secs(10)).await.unwrap();
+    let left = store.pending_events(1000).await.unwrap();
+    assert_eq!(left.iter().map(|e| e.id).collect::<Vec<_>>(), [own]);
+    assert_eq!(left[0].payload, "{\"n\":1}");
+    assert_eq!(
+        store.prune_outbox(now.plus_secs(1)).await.unwrap(),
+        ids.len() as u64
+    );
+    assert_eq!(store.pending_events(1000).await.unwrap().len(), 1);
+}

@@ -21,6 +21,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod migrate;
 pub mod moderation;
+pub mod outbox;
 pub mod publisher_keys;
 pub mod sessions;
 pub mod sql;
@@ -29,6 +30,7 @@ pub mod sql_catalog;
 pub mod sql_discovery;
 pub mod sql_jobs;
 pub mod sql_moderation;
+pub mod sql_outbox;
 pub mod sql_publisher_keys;
 pub mod sql_trust;
 pub mod throttle;
@@ -53,6 +55,7 @@ pub use moderation::{
     ModerationStore, NewPublisherMessage, PublisherFilter, PublisherMessage, QueueEntry,
     StatusChange, StoredFinding,
 };
+pub use outbox::{CATALOG_CHANGED, OutboxEvent, OutboxStore};
 pub use publisher_keys::{NewPublisherKey, PublisherKey, PublisherKeyStore};
 pub use sessions::{NewSession, Session, SessionStore};
 pub use throttle::ThrottleStore;
@@ -110,6 +113,7 @@ pub trait Store:
     + TrustStore
     + ModerationStore
     + JobStore
+    + OutboxStore
     + PublisherKeyStore
     + AuditStore
     + Send

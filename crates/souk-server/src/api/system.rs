@@ -33,7 +33,8 @@ pub async fn healthz() -> Json<Health> {
     })
 }
 
-/// Ready for traffic: the database answers and the data directory takes writes.
+/// Ready for traffic: the database answers, the data directory takes writes, the blob store
+/// answers and, when NATS is configured, the bus is connected.
 #[utoipa::path(get, path = "/readyz", tag = "system",
     responses((status = 200, body = Health), (status = 503, description = "A dependency is down", body = Health)))]
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
@@ -88,7 +89,19 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
             }
         }
     };
-    let checks = vec![database, storage, blobs];
+    let mut checks = vec![database, storage, blobs];
+    // The bus, when one is configured (NATS): the embedded one cannot be down.
+    if let Some(connected) = state.bus.connected() {
+        checks.push(Check {
+            name: "bus",
+            ok: connected,
+            detail: if connected {
+                "nats connected".into()
+            } else {
+                "nats unreachable; events wait in the outbox".into()
+            },
+        });
+    }
     let ok = checks.iter().all(|c| c.ok);
     let status = if ok {
         StatusCode::OK

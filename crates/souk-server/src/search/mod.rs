@@ -349,13 +349,31 @@ impl SearchIndex {
         Ok(trending::scores(&activity, today))
     }
 
-    /// Follows the change log every `every`, and refreshes trending hourly, until dropped.
-    pub async fn follow(self: Arc<Self>, every: Duration) {
+    /// Follows the change log whenever the bus announces a catalog change and at least every
+    /// `every`, and refreshes trending hourly, until dropped.
+    pub async fn follow(
+        self: Arc<Self>,
+        every: Duration,
+        mut events: tokio::sync::broadcast::Receiver<crate::bus::BusEvent>,
+    ) {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_trending = Instant::now();
         loop {
-            tick.tick().await;
+            // A catalog change announced on the bus (by any node) is taken in at once; the tick
+            // is the safety net for a bus that is down or an event that was missed. Syncing is
+            // idempotent: it reads the change log from where this index stands.
+            tokio::select! {
+                _ = tick.tick() => {}
+                event = events.recv() => match event {
+                    Ok(e) if e.topic != souk_store::CATALOG_CHANGED => continue,
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    // The bus lives as long as the process; should it go, the tick alone follows.
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                        tokio::time::sleep(every).await;
+                    }
+                },
+            }
             if let Err(e) = self.sync().await {
                 tracing::warn!(
                     error = format!("{e:#}"),

@@ -6,6 +6,7 @@ mod accounts;
 mod api_conventions;
 mod audit;
 mod browser;
+mod bus;
 mod catalog;
 mod idempotency;
 mod jobs;
@@ -45,6 +46,7 @@ pub struct TestApp {
 pub struct TestAppBuilder {
     env: Vec<(String, String)>,
     postgres: bool,
+    database_url: Option<String>,
     checks_worker: bool,
 }
 
@@ -67,6 +69,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Runs on this database, which another [`TestApp`] made (a second node on the same data).
+    pub fn postgres_url(mut self, url: &str) -> Self {
+        self.database_url = Some(url.to_owned());
+        self
+    }
+
     pub async fn start(self) -> Option<TestApp> {
         souk_server::install_crypto_provider();
         let dir = tempfile::tempdir().unwrap();
@@ -77,7 +85,10 @@ impl TestAppBuilder {
         }
         env.push(("SOUK_DATA_DIR".into(), dir.path().display().to_string()));
         env.push(("SOUK_LISTEN".into(), "127.0.0.1:0".into()));
-        let guard: Box<dyn std::any::Any + Send> = if self.postgres {
+        let guard: Box<dyn std::any::Any + Send> = if let Some(url) = &self.database_url {
+            env.push(("SOUK_DATABASE_URL".into(), url.clone()));
+            Box::new(())
+        } else if self.postgres {
             let Some(db) = souk_store_postgres::testing::FreshDatabase::create().await else {
                 eprintln!("skipped: SOUK_TEST_POSTGRES_URL not set");
                 return None;
@@ -146,6 +157,11 @@ impl TestApp {
     pub async fn settle(&self) {
         while self.state.jobs.run_due().await.unwrap() > 0 {}
         self.state.search.sync().await.unwrap();
+    }
+
+    /// The database this app runs on.
+    pub fn database_url(&self) -> String {
+        self.state.config.effective_database_url()
     }
 
     pub fn url(&self, path: &str) -> String {
