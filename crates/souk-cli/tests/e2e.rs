@@ -3,7 +3,7 @@
 //! right exit codes, and a graceful shutdown that lets an in-flight request finish.
 
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -39,10 +39,7 @@ impl Server {
     }
 
     fn stderr_lines(&mut self) -> Vec<String> {
-        BufReader::new(self.child.stderr.take().unwrap())
-            .lines()
-            .map_while(Result::ok)
-            .collect()
+        self.log().lines().map(str::to_owned).collect()
     }
 }
 

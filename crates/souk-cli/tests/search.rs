@@ -17,10 +17,8 @@ mod common;
 use author::author_with_publisher;
 use common::{Server, free_port, souk};
 use serde_json::{Value, json};
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn stdout(output: &Output) -> String {
@@ -63,11 +61,9 @@ fn fails(mut cmd: Command, args: &[&str], code: i32) -> String {
     first
 }
 
-/// A `souk serve` whose log (standard error) is collected as it runs.
+/// A `souk serve` whose log (standard error) is read as it runs.
 struct Node {
     server: Server,
-    log: Arc<Mutex<String>>,
-    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Node {
@@ -84,22 +80,8 @@ impl Node {
         if let Some(url) = database_url {
             cmd.env("SOUK_DATABASE_URL", url);
         }
-        let mut server = Server::start(cmd, &addr).await;
-        let pipe = server.child.stderr.take().expect("stderr is piped");
-        let log = Arc::new(Mutex::new(String::new()));
-        let sink = log.clone();
-        let reader = std::thread::spawn(move || {
-            for line in std::io::BufReader::new(pipe).lines() {
-                let Ok(line) = line else { break };
-                let mut log = sink.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
         Node {
-            server,
-            log,
-            reader: Some(reader),
+            server: Server::start(cmd, &addr).await,
         }
     }
 
@@ -108,7 +90,7 @@ impl Node {
     }
 
     fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
+        self.server.log()
     }
 
     /// Stops the server as an operator would (SIGTERM) and answers its whole log.
@@ -120,9 +102,6 @@ impl Node {
         while self.server.child.try_wait().unwrap().is_none() {
             assert!(Instant::now() < deadline, "souk serve did not stop");
             std::thread::sleep(Duration::from_millis(50));
-        }
-        if let Some(reader) = self.reader.take() {
-            reader.join().unwrap();
         }
         self.log()
     }

@@ -7,7 +7,9 @@
 //!   U+2069) and the marks U+200E, U+200F, U+061C, with which `evil\u{202E}txt.exe` shows as
 //!   `evilexe.txt` (the "Trojan Source" trick);
 //! - zero-width and invisible characters (U+200B to U+200D, U+2060 to U+2064, U+FEFF, U+180E,
-//!   U+00AD), with which two names that look the same are different strings.
+//!   U+00AD, U+034F, the Hangul fillers U+115F, U+1160, U+3164, U+FFA0, and the tag characters
+//!   U+E0000 to U+E007F), with which two names that look the same are different strings;
+//! - the line and paragraph separators U+2028 and U+2029.
 
 /// Why a display text was refused, for the caller to put into its own error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +42,17 @@ pub fn is_bidi_control(c: char) -> bool {
 pub fn is_invisible(c: char) -> bool {
     matches!(
         c,
-        '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{180E}' | '\u{00AD}'
+        '\u{200B}'..='\u{200D}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{FEFF}'
+            | '\u{180E}'
+            | '\u{00AD}'
+            | '\u{034F}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{3164}'
+            | '\u{FFA0}'
+            | '\u{E0000}'..='\u{E007F}'
     )
 }
 
@@ -53,7 +65,8 @@ pub fn display_text(raw: &str, max: usize) -> Result<String, DisplayTextError> {
         return Err(DisplayTextError::Length);
     }
     for c in text.chars() {
-        if c.is_control() {
+        // U+2028 and U+2029 break lines without being control characters.
+        if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
             return Err(DisplayTextError::Control);
         }
         if is_bidi_control(c) {
@@ -99,6 +112,10 @@ mod tests {
             ("join\u{200D}er", DisplayTextError::Invisible),
             ("\u{FEFF}bom", DisplayTextError::Invisible),
             ("soft\u{00AD}hyphen", DisplayTextError::Invisible),
+            ("hangul\u{3164}filler", DisplayTextError::Invisible),
+            ("tag\u{E0041}", DisplayTextError::Invisible),
+            ("line\u{2028}separator", DisplayTextError::Control),
+            ("para\u{2029}graph", DisplayTextError::Control),
         ] {
             assert_eq!(display_text(bad, 100), Err(why), "{bad:?}");
         }

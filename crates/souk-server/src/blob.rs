@@ -439,7 +439,13 @@ impl BlobStore {
                     BlobKind::Package => db.package_in_use(sha256).await?,
                     BlobKind::Image => db.image_in_use(sha256).await?,
                 };
-                if !used {
+                // An upload may have just found this blob and written it again (which renews
+                // it) while the list was walked: look once more right before deleting.
+                let renewed = match self.store.head(&meta.location).await {
+                    Ok(now) => now.last_modified.timestamp_millis() >= cutoff,
+                    Err(_) => true,
+                };
+                if !used && !renewed {
                     self.delete(kind, sha256).await?;
                     tracing::info!(blob = %meta.location, "removed a blob nothing refers to");
                     removed += 1;

@@ -955,7 +955,15 @@ pub fn redact_url(raw: &str) -> String {
             let _ = u.set_password(Some("***"));
             u.to_string()
         }
-        _ => raw.to_owned(),
+        // A user name alone may be the secret itself (NATS token authentication).
+        Ok(mut u) if !u.username().is_empty() => {
+            let _ = u.set_username("***");
+            u.to_string()
+        }
+        Ok(_) => raw.to_owned(),
+        // Not a URL: show nothing of what might hold a credential.
+        Err(_) if raw.contains('@') => "***".to_owned(),
+        Err(_) => raw.to_owned(),
     }
 }
 
@@ -1097,5 +1105,11 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.to_string().contains("nats.url"), "{err}");
+        // Token authentication: the user name is the secret.
+        assert_eq!(
+            redact_url("nats://s3cr3tT0ken@nats.internal:4222"),
+            "nats://***@nats.internal:4222"
+        );
+        assert_eq!(redact_url("not a url with user:pass@host"), "***");
     }
 }

@@ -193,6 +193,7 @@ async fn envelope_bare_errors(req: Request, next: axum::middleware::Next) -> Res
         .canonical_reason()
         .unwrap_or("error")
         .to_ascii_lowercase();
+    let headers = resp.headers().clone();
     // A rejection's text says what was wrong (for a 4xx only: a 5xx body may hold internals).
     let said = if plain && status.is_client_error() {
         axum::body::to_bytes(resp.into_body(), 4096)
@@ -204,13 +205,21 @@ async fn envelope_bare_errors(req: Request, next: axum::middleware::Next) -> Res
         None
     };
     let message = said.unwrap_or_else(|| reason.clone());
-    if api {
+    let mut answer = if api {
         let code = reason.replace(' ', "_");
         let body = serde_json::json!({ "error": { "code": code, "message": message } });
         (status, axum::Json(body)).into_response()
     } else {
         web::error_page(status, &message)
+    };
+    // What the bare answer said in its headers still holds (`Content-Range` on a 416, `Allow`,
+    // `Retry-After`); only the body's own headers are the new body's.
+    for (name, value) in &headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            answer.headers_mut().insert(name.clone(), value.clone());
+        }
     }
+    answer
 }
 
 async fn not_found(uri: axum::http::Uri) -> Response {

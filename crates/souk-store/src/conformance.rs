@@ -315,6 +315,27 @@ pub async fn revoking_a_token_revokes_its_descendants(store: &dyn Store) {
     store.revoke_token(u.id, made[0], now).await.unwrap();
     assert!(!live("root").await);
     assert!(live("sibling").await);
+    // A child written after its parent's revocation (a create that raced with the revoke) is
+    // no more alive than its parent; nor does a child outlive an expiring parent.
+    for (name, parent) in [("late", made[0]), ("under-sibling", made[3])] {
+        store
+            .create_token(
+                &NewApiToken {
+                    user_id: u.id,
+                    name: name.into(),
+                    token_hash: format!("tree-{name}"),
+                    display_prefix: "souk_pat_tree".into(),
+                    scopes: Scopes::all(),
+                    expires_at: None,
+                    parent_id: Some(parent),
+                },
+                now,
+            )
+            .await
+            .unwrap();
+    }
+    assert!(!live("late").await);
+    assert!(live("under-sibling").await);
 }
 
 pub async fn login_failures_count_and_clear(store: &dyn Store) {

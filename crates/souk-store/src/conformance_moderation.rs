@@ -310,11 +310,11 @@ pub async fn jobs_are_claimed_once_and_retried(store: &dyn Store) {
         "a leased job goes to nobody else"
     );
     // Node B may not finish node A's job.
-    assert!(!store.complete_job(job.id, "node-b").await.unwrap());
+    assert!(!store.complete_job(&job, "node-b").await.unwrap());
     let retry_at = Timestamp::from_millis(now.millis() + 10_000);
     assert!(
         store
-            .retry_job(job.id, "node-a", "scanner timed out", retry_at)
+            .retry_job(&job, "node-a", "scanner timed out", retry_at)
             .await
             .unwrap()
     );
@@ -347,8 +347,8 @@ pub async fn jobs_are_claimed_once_and_retried(store: &dyn Store) {
         .unwrap()
         .unwrap();
     assert_eq!(taken.attempts, 3);
-    assert!(!store.complete_job(taken.id, "node-b").await.unwrap());
-    assert!(store.complete_job(taken.id, "node-a").await.unwrap());
+    assert!(!store.complete_job(&taken, "node-b").await.unwrap());
+    assert!(store.complete_job(&taken, "node-a").await.unwrap());
     assert_eq!(store.job_by_key("check:1").await.unwrap(), None);
 
     // A rescan of a job waiting for its retry makes it due at once and starts its count again.
@@ -559,13 +559,13 @@ pub async fn dead_jobs_are_parked_listed_and_revived(store: &dyn Store) {
     // Only the holder may bury it.
     assert!(
         !store
-            .bury_job(first.id, "node-b", "smtp down", now)
+            .bury_job(&first, "node-b", "smtp down", now)
             .await
             .unwrap()
     );
     assert!(
         store
-            .bury_job(first.id, "node-a", "smtp down", now)
+            .bury_job(&first, "node-a", "smtp down", now)
             .await
             .unwrap()
     );
@@ -648,7 +648,7 @@ pub async fn dead_jobs_are_parked_listed_and_revived(store: &dyn Store) {
     // Enqueuing under the key of a dead job brings it back too.
     assert!(
         store
-            .bury_job(again.id, "node-b", "still down", now)
+            .bury_job(&again, "node-b", "still down", now)
             .await
             .unwrap()
     );

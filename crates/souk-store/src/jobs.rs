@@ -19,6 +19,8 @@ pub struct Job {
     pub last_error: Option<String>,
     /// Parked as dead after its last allowed attempt (never for a job just claimed).
     pub dead: bool,
+    /// Bumped by each enqueue under the key: what a worker finishes is the generation it claimed.
+    pub generation: i64,
 }
 
 /// Where a job stands.
@@ -90,21 +92,23 @@ pub trait JobStore {
         now: Timestamp,
         lease_until: Timestamp,
     ) -> StoreResult<Option<Job>>;
-    /// Removes a finished job; `false` when `worker` no longer holds it.
-    async fn complete_job(&self, id: i64, worker: &str) -> StoreResult<bool>;
+    /// Removes a finished job; `false` when `worker` no longer holds it, or when it was enqueued
+    /// again while it ran (a rescan): then it is only released, to run again for the new ask.
+    async fn complete_job(&self, job: &Job, worker: &str) -> StoreResult<bool>;
     /// Releases a job to run again at `run_at`, keeping `error`; `false` when `worker` no longer
-    /// holds it.
+    /// holds it, or when it was enqueued again while it ran (then it keeps the new ask's time).
     async fn retry_job(
         &self,
-        id: i64,
+        job: &Job,
         worker: &str,
         error: &str,
         run_at: Timestamp,
     ) -> StoreResult<bool>;
-    /// Parks a job as dead with `error`; `false` when `worker` no longer holds it.
+    /// Parks a job as dead with `error`; `false` when `worker` no longer holds it, or when it was
+    /// enqueued again while it ran (then it is released to run for the new ask instead).
     async fn bury_job(
         &self,
-        id: i64,
+        job: &Job,
         worker: &str,
         error: &str,
         now: Timestamp,

@@ -423,7 +423,25 @@ macro_rules! sql_store_impls {
                 .fetch_one(&self.pool)
                 .await
                 .map_err(map_err)?;
-                Ok((token_from_row(&row)?, user_from_row(&row)?))
+                let mut token = token_from_row(&row)?;
+                if token.parent_id.is_some() {
+                    // A token lives no longer than any token above it, whatever raced with its
+                    // creation: the earliest revocation and expiry up the chain are its own.
+                    let (revoked, expires): (Option<i64>, Option<i64>) = ::sqlx::query_as(
+                        "WITH RECURSIVE up (id, parent_id, revoked_at, expires_at) AS ( \
+                             SELECT id, parent_id, revoked_at, expires_at FROM api_tokens WHERE id = $1 \
+                             UNION ALL SELECT t.id, t.parent_id, t.revoked_at, t.expires_at \
+                             FROM api_tokens t JOIN up ON t.id = up.parent_id) \
+                         SELECT MIN(revoked_at), MIN(expires_at) FROM up",
+                    )
+                    .bind(token.id)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                    token.revoked_at = revoked.map(Timestamp::from_millis);
+                    token.expires_at = expires.map(Timestamp::from_millis);
+                }
+                Ok((token, user_from_row(&row)?))
             }
 
             async fn list_tokens(&self, user_id: i64, before_id: Option<i64>, limit: u32) -> StoreResult<Vec<$crate::ApiToken>> {

@@ -232,7 +232,7 @@ macro_rules! sql_catalog_impls {
             ::sqlx::query(
                 "INSERT INTO jobs (kind, dedupe_key, payload, run_at, created_at) VALUES ($1, $2, $3, $4, $4) \
                  ON CONFLICT (dedupe_key) DO UPDATE SET attempts = 0, run_at = excluded.run_at, \
-                 locked_by = NULL, locked_until = NULL, dead_at = NULL",
+                 dead_at = NULL, generation = jobs.generation + 1",
             )
             .bind($crate::moderation::CHECK_JOB)
             .bind($crate::moderation::check_job_key(version_id))

@@ -10,7 +10,7 @@
 #[macro_export]
 macro_rules! sql_job_impls {
     ($store:ty, $db:ty) => {
-        const JOB_COLS: &str = "id, kind, dedupe_key, payload, attempts, last_error, dead_at";
+        const JOB_COLS: &str = "id, kind, dedupe_key, payload, attempts, last_error, dead_at, generation";
         const JOB_INFO_COLS: &str = "id, kind, dedupe_key, payload, attempts, last_error, run_at, \
              created_at, locked_by, locked_until, dead_at";
         /// How a claim locks the row it picks (see the module's documentation).
@@ -31,6 +31,7 @@ macro_rules! sql_job_impls {
                 attempts: get(row, "attempts")?,
                 last_error: get(row, "last_error")?,
                 dead: opt_ts(row, "dead_at")?.is_some(),
+                generation: get(row, "generation")?,
             })
         }
 
@@ -59,6 +60,18 @@ macro_rules! sql_job_impls {
             })
         }
 
+        /// A job enqueued again while `worker` ran an older generation of it: let it go, so that
+        /// the new ask runs (with its own time and attempts), not the outcome of the old one.
+        async fn release_newer(pool: &::sqlx::Pool<$db>, job: &$crate::Job, worker: &str) -> StoreResult<()> {
+            ::sqlx::query("UPDATE jobs SET locked_by = NULL, locked_until = NULL WHERE id = $1 AND locked_by = $2")
+                .bind(job.id)
+                .bind(worker)
+                .execute(pool)
+                .await
+                .map_err(map_err)?;
+            Ok(())
+        }
+
         #[::async_trait::async_trait]
         impl $crate::JobStore for $store {
             async fn enqueue_job(
@@ -72,6 +85,7 @@ macro_rules! sql_job_impls {
                 ::sqlx::query(
                     "INSERT INTO jobs (kind, dedupe_key, payload, run_at, created_at) VALUES ($1, $2, $3, $4, $5) \
                      ON CONFLICT (dedupe_key) DO UPDATE SET payload = excluded.payload, attempts = 0, dead_at = NULL, \
+                     generation = jobs.generation + 1, \
                      run_at = CASE WHEN jobs.run_at < excluded.run_at THEN jobs.run_at ELSE excluded.run_at END",
                 )
                 .bind(kind)
@@ -110,44 +124,59 @@ macro_rules! sql_job_impls {
                 row.as_ref().map(job_from_row).transpose()
             }
 
-            async fn complete_job(&self, id: i64, worker: &str) -> StoreResult<bool> {
-                let done = ::sqlx::query("DELETE FROM jobs WHERE id = $1 AND locked_by = $2")
-                    .bind(id)
+            async fn complete_job(&self, job: &$crate::Job, worker: &str) -> StoreResult<bool> {
+                let done = ::sqlx::query("DELETE FROM jobs WHERE id = $1 AND locked_by = $2 AND generation = $3")
+                    .bind(job.id)
                     .bind(worker)
+                    .bind(job.generation)
                     .execute(&self.pool)
                     .await
                     .map_err(map_err)?;
-                Ok(done.rows_affected() > 0)
+                if done.rows_affected() > 0 {
+                    return Ok(true);
+                }
+                release_newer(&self.pool, job, worker).await?;
+                Ok(false)
             }
 
-            async fn retry_job(&self, id: i64, worker: &str, error: &str, run_at: Timestamp) -> StoreResult<bool> {
+            async fn retry_job(&self, job: &$crate::Job, worker: &str, error: &str, run_at: Timestamp) -> StoreResult<bool> {
                 let done = ::sqlx::query(
                     "UPDATE jobs SET locked_by = NULL, locked_until = NULL, last_error = $1, run_at = $2 \
-                     WHERE id = $3 AND locked_by = $4",
+                     WHERE id = $3 AND locked_by = $4 AND generation = $5",
                 )
                 .bind(error)
                 .bind(run_at.millis())
-                .bind(id)
+                .bind(job.id)
                 .bind(worker)
+                .bind(job.generation)
                 .execute(&self.pool)
                 .await
                 .map_err(map_err)?;
-                Ok(done.rows_affected() > 0)
+                if done.rows_affected() > 0 {
+                    return Ok(true);
+                }
+                release_newer(&self.pool, job, worker).await?;
+                Ok(false)
             }
 
-            async fn bury_job(&self, id: i64, worker: &str, error: &str, now: Timestamp) -> StoreResult<bool> {
+            async fn bury_job(&self, job: &$crate::Job, worker: &str, error: &str, now: Timestamp) -> StoreResult<bool> {
                 let done = ::sqlx::query(
                     "UPDATE jobs SET locked_by = NULL, locked_until = NULL, last_error = $1, dead_at = $2 \
-                     WHERE id = $3 AND locked_by = $4",
+                     WHERE id = $3 AND locked_by = $4 AND generation = $5",
                 )
                 .bind(error)
                 .bind(now.millis())
-                .bind(id)
+                .bind(job.id)
                 .bind(worker)
+                .bind(job.generation)
                 .execute(&self.pool)
                 .await
                 .map_err(map_err)?;
-                Ok(done.rows_affected() > 0)
+                if done.rows_affected() > 0 {
+                    return Ok(true);
+                }
+                release_newer(&self.pool, job, worker).await?;
+                Ok(false)
             }
 
             async fn job_by_key(&self, dedupe_key: &str) -> StoreResult<Option<$crate::Job>> {

@@ -29,24 +29,29 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// A running `souk serve`, killed if the test fails before stopping it.
+/// A running `souk serve`, killed if the test fails before stopping it. Its log goes to a file
+/// (a pipe nobody reads would fill and stall the server), shown if it stops before answering.
 pub struct Server {
     pub child: Child,
     pub base: String,
+    log: tempfile::NamedTempFile,
 }
 
 impl Server {
     pub async fn start(mut cmd: Command, addr: &str) -> Server {
         souk_server::install_crypto_provider();
+        let log = tempfile::NamedTempFile::new().unwrap();
         let child = cmd
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::from(log.reopen().unwrap()))
             .spawn()
             .expect("souk starts");
         let server = Server {
             child,
             base: format!("http://{addr}"),
+            log,
         };
+        let mut server = server;
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Ok(r) = reqwest::get(format!("{}/healthz", server.base)).await
@@ -54,9 +59,23 @@ impl Server {
             {
                 return server;
             }
+            // A server that stopped will never answer: say why at once.
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!(
+                    "souk serve on {addr} stopped ({status}) before answering:\n{}",
+                    server.log()
+                );
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         panic!("souk serve did not answer /healthz on {addr} within 30 s");
+    }
+}
+
+impl Server {
+    /// What the server has logged (standard error) so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
     }
 }
 

@@ -213,7 +213,15 @@ impl Bus {
     async fn consume(&self, nats: &Nats, last_seen: &mut Option<u64>) -> anyhow::Result<()> {
         use async_nats::jetstream::consumer::{DeliverPolicy, pull::OrderedConfig};
         let stream = ensure_stream(&nats.jetstream).await?;
-        let after = *last_seen.get_or_insert(stream.cached_info().state.last_sequence);
+        let stream_last = stream.cached_info().state.last_sequence;
+        let after = match *last_seen {
+            Some(seen) if seen <= stream_last => seen,
+            // The stream is behind what this node saw: NATS lost it and made it anew, so read
+            // the new one from its start.
+            Some(_) => 0,
+            None => stream_last,
+        };
+        *last_seen = Some(after);
         let deliver_policy = DeliverPolicy::ByStartSequence {
             start_sequence: after + 1,
         };

@@ -155,7 +155,7 @@ impl JobRunner {
         let worker = &self.0.worker;
         let error = match handler.run(&job).await {
             Ok(Outcome::Done) => {
-                if !store.complete_job(job.id, worker).await? {
+                if !store.complete_job(&job, worker).await? {
                     tracing::warn!(
                         "the job's lease ran out before it finished; another node may run it again"
                     );
@@ -168,7 +168,7 @@ impl JobRunner {
         if job.attempts >= i64::from(handler.max_attempts()) {
             tracing::error!(%error, attempts = job.attempts, "job failed its last attempt; parked as dead");
             if store
-                .bury_job(job.id, worker, &error, Timestamp::now())
+                .bury_job(&job, worker, &error, Timestamp::now())
                 .await?
             {
                 handler.buried(&job, &error).await;
@@ -178,7 +178,7 @@ impl JobRunner {
             let wait = handler.retry_after().saturating_mul(1 << doublings);
             tracing::warn!(%error, retry_in_secs = wait.as_secs(), "job failed; will retry");
             let at = Timestamp::from_millis(Timestamp::now().millis() + wait.as_millis() as i64);
-            store.retry_job(job.id, worker, &error, at).await?;
+            store.retry_job(&job, worker, &error, at).await?;
         }
         Ok(())
     }

@@ -655,6 +655,8 @@ pub async fn upload_version(
 ) -> Result<Response, PageError> {
     let user = ctx.require_user()?;
     let m = state.catalog.managed_module(&user.user, &name).await?;
+    // A suspended publisher or an archived module is refused before the file is read.
+    state.catalog.precheck_publish(&user.user, &m.name).await?;
     let limit = state.config.packages.max_upload_bytes;
     let upload = read_upload(&state, &ctx, form, "package", Sink::Package { limit }).await?;
     // The optional `.minisig` file, read as a text field (it is a few hundred bytes).

@@ -299,3 +299,93 @@ async fn another_node_follows_catalog_changes_through_the_bus() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// The relay killed part-way, a hundred times, between taking events from the outbox and marking
+/// them published: every event still arrives, and arrives once (JetStream drops the copies a
+/// restarted relay publishes again, by their outbox ids). Each round commits ten events, starts a
+/// relay and kills it as soon as the first of them arrives, while it is still publishing the rest
+/// and has marked none.
+#[tokio::test]
+async fn a_relay_killed_between_publishing_and_marking_delivers_every_event_once() {
+    let Some(nats) = NatsServer::start() else {
+        return;
+    };
+    let app = TestApp::builder()
+        .env("SOUK_NATS_URL", &nats.url())
+        .start()
+        .await
+        .unwrap();
+    ready_within(&app, StatusCode::OK, 10).await;
+    let mut rx = app.state.bus.subscribe();
+    let mut ids = Vec::new();
+    let mut seen: BTreeMap<i64, usize> = BTreeMap::new();
+    let mut published_but_not_marked = 0;
+    for round in 0..100 {
+        let mut batch = Vec::new();
+        for n in 0..10 {
+            batch.push(
+                app.store
+                    .append_event(
+                        "test.fault",
+                        &format!("{{\"round\":{round},\"n\":{n}}}"),
+                        souk_core::Timestamp::now(),
+                    )
+                    .await
+                    .unwrap(),
+            );
+        }
+        ids.extend(&batch);
+        let relay = app.state.relay.clone();
+        let task = tokio::spawn(async move { relay.relay_pending().await });
+        // Kill it as soon as one event of this round is out (or after 2 s, whatever it did).
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        while let Ok(Ok(e)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+            *seen.entry(e.id).or_insert(0) += 1;
+            if batch.contains(&e.id) {
+                break;
+            }
+        }
+        task.abort();
+        let _ = task.await;
+        let pending: Vec<i64> = app
+            .store
+            .pending_events(10_000)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.id)
+            .collect();
+        if pending.iter().any(|id| seen.contains_key(id)) {
+            // Out on the bus, and the relay died before it could say so.
+            published_but_not_marked += 1;
+        }
+    }
+    assert!(
+        published_but_not_marked > 0,
+        "no kill landed between publishing and marking"
+    );
+    // A relay that is left alone finishes the job.
+    app.state.relay.relay_pending().await.unwrap();
+    assert!(app.store.pending_events(10_000).await.unwrap().is_empty());
+    let rest = collect(&mut rx, |s| {
+        ids.iter()
+            .all(|id| seen.contains_key(id) || s.contains_key(id))
+    })
+    .await;
+    for (id, n) in rest {
+        *seen.entry(id).or_insert(0) += n;
+    }
+    // Copies would have arrived by now; give them a moment anyway.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    while let Ok(e) = rx.try_recv() {
+        *seen.entry(e.id).or_insert(0) += 1;
+    }
+    for id in &ids {
+        assert_eq!(seen.get(id), Some(&1), "event {id}");
+    }
+    assert_eq!(seen.len(), ids.len());
+    eprintln!(
+        "{} events, {published_but_not_marked} of 100 kills between publishing and marking",
+        ids.len()
+    );
+}

@@ -1073,7 +1073,9 @@ async fn uploads_the_caller_may_not_make_are_refused_before_the_body() {
         );
         assert!(answer.contains(r#""code":"forbidden""#), "{name}: {answer}");
     }
-    assert_eq!(stored_files(&app).1, 0, "nothing was staged");
+    // Nothing was published either.
+    let resp = app.get("/api/v1/modules/brand-new").send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 }
 
 /// Concurrent uploads of the same bytes as the same version: one is published, the others are
