@@ -1,6 +1,7 @@
 -- The outbox: events that must reach every node (and, later, agents, mail and webhooks), written
 -- in the same transaction as the change they announce and published by a relay on the bus
--- (embedded, or NATS JetStream with the row id as `Nats-Msg-Id`, so redelivery is dropped).
+-- (embedded, or NATS JetStream with the row's time and id as `Nats-Msg-Id`, so redelivery is
+-- dropped).
 -- Numbered in lockstep with the other backend's migrations.
 CREATE TABLE outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -405,7 +405,8 @@ pub async fn release(
     Ok(Json(VersionView::new(&m.name, &v)))
 }
 
-/// What the automated checks found on a version (members of its publisher and moderators).
+/// What the automated checks found on a version (members of its publisher and moderators; a
+/// token needs `read`).
 #[utoipa::path(get, path = "/api/v1/modules/{name}/versions/{version}/checks", tag = "moderation",
     security(("bearer" = [])), params(("name" = String, Path), ("version" = String, Path)),
     responses((status = 200, body = ChecksView), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
@@ -414,6 +415,7 @@ pub async fn checks(
     ApiUser(p): ApiUser,
     ApiPath((name, version)): ApiPath<(String, String)>,
 ) -> AppResult<Json<ChecksView>> {
+    p.require_scope(Scope::Read)?;
     let access = state.catalog.module(Some(&p.user), &name).await?;
     if access.role.is_none() && !access.staff {
         return Err(AppError::Forbidden(format!(
@@ -721,7 +723,8 @@ pub struct MessagesQuery {
     pub limit: Option<u32>,
 }
 
-/// The publisher's notices (approvals, rejections, quarantines, ...), newest first (members).
+/// The publisher's notices (approvals, rejections, quarantines, ...), newest first (members; a
+/// token needs `read`).
 #[utoipa::path(get, path = "/api/v1/publishers/{slug}/messages", tag = "moderation",
     security(("bearer" = [])), params(("slug" = String, Path), MessagesQuery),
     responses((status = 200, body = MessagesPage), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
@@ -732,6 +735,7 @@ pub async fn messages(
     ApiPath(slug): ApiPath<String>,
     ApiQuery(q): ApiQuery<MessagesQuery>,
 ) -> AppResult<Json<MessagesPage>> {
+    p.require_scope(Scope::Read)?;
     let (publisher, _) = state.catalog.membership(&p.user, &slug).await?;
     let limit = limit(q.limit)?;
     let (items, unread) = state
@@ -754,7 +758,7 @@ pub struct MarkReadRequest {
     pub up_to: i64,
 }
 
-/// Marks the publisher's notices read (members).
+/// Marks the publisher's notices read (members; a token needs `publish`).
 #[utoipa::path(post, path = "/api/v1/publishers/{slug}/messages/read", tag = "moderation",
     security(("bearer" = [])), params(("slug" = String, Path)), request_body = MarkReadRequest,
     responses((status = 204), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
@@ -764,6 +768,7 @@ pub async fn mark_read(
     ApiPath(slug): ApiPath<String>,
     ApiJson(req): ApiJson<MarkReadRequest>,
 ) -> AppResult<axum::http::StatusCode> {
+    p.require_scope(Scope::Publish)?;
     let (publisher, _) = state.catalog.membership(&p.user, &slug).await?;
     state.moderation.mark_read(&publisher, req.up_to).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)

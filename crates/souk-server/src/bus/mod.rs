@@ -5,8 +5,8 @@
 //!   node's own relay feeds. With one node, that is everyone.
 //! - **NATS JetStream** when `nats.url` is set: the relay publishes each event to the subject
 //!   `souk.events.TOPIC` of the stream `SOUK_EVENTS` (created when missing) with `Nats-Msg-Id`
-//!   set to the outbox id, so the stream drops a second copy of an event within its two-minute
-//!   duplicate window; every node reads the stream with an ordered consumer from the moment it
+//!   made of the outbox id and the moment the event was written, so the stream drops a second
+//!   copy of an event within its two-minute duplicate window; every node reads the stream with an ordered consumer from the moment it
 //!   starts and hands the events to its in-process subscribers.
 //!
 //! Either way an event may arrive twice (a relay killed between publishing and marking, outside
@@ -157,7 +157,7 @@ impl Bus {
         let mut headers = async_nats::HeaderMap::new();
         headers.insert(
             async_nats::header::NATS_MESSAGE_ID,
-            event.id.to_string().as_str(),
+            message_id(event.id, event.created_at).as_str(),
         );
         let subject = format!("{SUBJECT_PREFIX}{}", event.topic);
         let publish = async {
@@ -253,7 +253,7 @@ impl Bus {
                 .headers
                 .as_ref()
                 .and_then(|h| h.get(async_nats::header::NATS_MESSAGE_ID))
-                .and_then(|v| v.as_str().parse::<i64>().ok());
+                .and_then(|v| outbox_id(v.as_str()));
             let (Some(id), Some(topic)) =
                 (id, message.subject.as_str().strip_prefix(SUBJECT_PREFIX))
             else {
@@ -267,6 +267,18 @@ impl Bus {
             });
         }
     }
+}
+
+/// An event's `Nats-Msg-Id`: its outbox id, after the moment it was written. The id alone is
+/// the same on every copy of an event; the moment keeps apart the events of two databases that
+/// share a NATS server (a staging copy, a restore), whose ids start again from 1.
+fn message_id(id: i64, created_at: souk_core::Timestamp) -> String {
+    format!("{}-{id}", created_at.millis())
+}
+
+/// The outbox id in a `Nats-Msg-Id`.
+fn outbox_id(message_id: &str) -> Option<i64> {
+    message_id.rsplit('-').next()?.parse().ok()
 }
 
 /// The stream, created when missing.
@@ -283,4 +295,17 @@ async fn ensure_stream(
         })
         .await
         .context("cannot find or create the JetStream stream SOUK_EVENTS")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn message_ids_carry_the_outbox_id_and_differ_between_databases() {
+        let at = souk_core::Timestamp::from_millis(1_765_000_000_000);
+        let later = souk_core::Timestamp::from_millis(1_765_000_000_001);
+        assert_eq!(super::message_id(42, at), "1765000000000-42");
+        assert_eq!(super::outbox_id(&super::message_id(42, at)), Some(42));
+        assert_ne!(super::message_id(1, at), super::message_id(1, later));
+        assert_eq!(super::outbox_id("nonsense"), None);
+    }
 }

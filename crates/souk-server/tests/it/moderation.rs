@@ -902,3 +902,75 @@ async fn the_queue_and_the_publisher_list_page_by_opaque_cursor() {
         .unwrap();
     envelope(resp, StatusCode::FORBIDDEN).await;
 }
+
+/// With a token, reading a version's checks and the publisher's notices needs `read`, and marking
+/// notices read needs `publish`; the refused call changes nothing.
+#[tokio::test]
+async fn checks_and_notices_need_their_scopes_with_a_token() {
+    let app = TestApp::spawn().await;
+    let ada = publisher_owner(&app, "ada@example.com", "acme").await;
+    upload(
+        &app,
+        &ada,
+        "scoped",
+        package("scoped", "1.0.0", "acme", &[]),
+    )
+    .await;
+    let token = |scopes: &[&str]| {
+        let app = &app;
+        let ada = ada.clone();
+        let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
+        async move {
+            let created: Value = app
+                .post_json_as(
+                    "/api/v1/tokens",
+                    &ada,
+                    &serde_json::json!({"name": "t", "scopes": scopes}),
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            created["token"].as_str().unwrap().to_owned()
+        }
+    };
+    let publish_only = token(&["publish"]).await;
+    let read_only = token(&["read"]).await;
+    for path in [
+        "/api/v1/modules/scoped/versions/1.0.0/checks",
+        "/api/v1/publishers/acme/messages",
+    ] {
+        let resp = app
+            .get(path)
+            .bearer_auth(&publish_only)
+            .send()
+            .await
+            .unwrap();
+        envelope(resp, StatusCode::FORBIDDEN).await;
+        let resp = app.get(path).bearer_auth(&read_only).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+    }
+    let notices = app.get_json("/api/v1/publishers/acme/messages", &ada).await;
+    let unread = notices["unread"].clone();
+    let newest = notices["items"][0]["id"].as_i64().unwrap();
+    let resp = app
+        .post_json_as(
+            "/api/v1/publishers/acme/messages/read",
+            &read_only,
+            &serde_json::json!({"up_to": newest}),
+        )
+        .await;
+    envelope(resp, StatusCode::FORBIDDEN).await;
+    let after = app.get_json("/api/v1/publishers/acme/messages", &ada).await;
+    assert_eq!(after["unread"], unread);
+    let resp = app
+        .post_json_as(
+            "/api/v1/publishers/acme/messages/read",
+            &publish_only,
+            &serde_json::json!({"up_to": newest}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let after = app.get_json("/api/v1/publishers/acme/messages", &ada).await;
+    assert_eq!(after["unread"], 0);
+}
