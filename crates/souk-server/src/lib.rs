@@ -301,15 +301,17 @@ pub async fn serve(
         Ok(n) => tracing::info!(removed = n, "removed upload files a previous run left"),
         Err(e) => tracing::warn!(error = %e, "could not clear the staging directory"),
     }
-    let pruner = tokio::spawn(prune_forever(
-        store.clone(),
-        blobs.clone(),
-        config.auth.login_window_secs,
-    ));
-    let state = AppState::new(store.clone(), config, keys, blobs).await?;
+    let state = AppState::new(store.clone(), config, keys, blobs.clone()).await?;
     if demo {
         demo::load(&state).await?;
     }
+    // After the start-up writes (signing keys, the demo): on SQLite the pruner's deletes would
+    // otherwise race them for the one writer.
+    let pruner = tokio::spawn(prune_forever(
+        store.clone(),
+        blobs,
+        state.config.auth.login_window_secs,
+    ));
     let counter = tokio::spawn(state.downloads.clone().run(Duration::from_secs(5)));
     let views = tokio::spawn(state.views.clone().run(Duration::from_secs(5)));
     let follower = tokio::spawn(state.search.clone().follow(
