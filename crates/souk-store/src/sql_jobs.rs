@@ -72,6 +72,32 @@ macro_rules! sql_job_impls {
             Ok(())
         }
 
+        /// Releases the generation of `job` that `worker` claimed with `sql` (which sets
+        /// `last_error = $1` and one time column to `$2`); a newer generation is only let go.
+        async fn let_go(
+            pool: &::sqlx::Pool<$db>,
+            sql: &'static str,
+            job: &$crate::Job,
+            worker: &str,
+            error: &str,
+            at: Timestamp,
+        ) -> StoreResult<bool> {
+            let done = ::sqlx::query(sql)
+                .bind(error)
+                .bind(at.millis())
+                .bind(job.id)
+                .bind(worker)
+                .bind(job.generation)
+                .execute(pool)
+                .await
+                .map_err(map_err)?;
+            if done.rows_affected() > 0 {
+                return Ok(true);
+            }
+            release_newer(pool, job, worker).await?;
+            Ok(false)
+        }
+
         #[::async_trait::async_trait]
         impl $crate::JobStore for $store {
             async fn enqueue_job(
@@ -140,43 +166,15 @@ macro_rules! sql_job_impls {
             }
 
             async fn retry_job(&self, job: &$crate::Job, worker: &str, error: &str, run_at: Timestamp) -> StoreResult<bool> {
-                let done = ::sqlx::query(
-                    "UPDATE jobs SET locked_by = NULL, locked_until = NULL, last_error = $1, run_at = $2 \
-                     WHERE id = $3 AND locked_by = $4 AND generation = $5",
-                )
-                .bind(error)
-                .bind(run_at.millis())
-                .bind(job.id)
-                .bind(worker)
-                .bind(job.generation)
-                .execute(&self.pool)
-                .await
-                .map_err(map_err)?;
-                if done.rows_affected() > 0 {
-                    return Ok(true);
-                }
-                release_newer(&self.pool, job, worker).await?;
-                Ok(false)
+                let sql = "UPDATE jobs SET locked_by = NULL, locked_until = NULL, last_error = $1, run_at = $2 \
+                           WHERE id = $3 AND locked_by = $4 AND generation = $5";
+                let_go(&self.pool, sql, job, worker, error, run_at).await
             }
 
             async fn bury_job(&self, job: &$crate::Job, worker: &str, error: &str, now: Timestamp) -> StoreResult<bool> {
-                let done = ::sqlx::query(
-                    "UPDATE jobs SET locked_by = NULL, locked_until = NULL, last_error = $1, dead_at = $2 \
-                     WHERE id = $3 AND locked_by = $4 AND generation = $5",
-                )
-                .bind(error)
-                .bind(now.millis())
-                .bind(job.id)
-                .bind(worker)
-                .bind(job.generation)
-                .execute(&self.pool)
-                .await
-                .map_err(map_err)?;
-                if done.rows_affected() > 0 {
-                    return Ok(true);
-                }
-                release_newer(&self.pool, job, worker).await?;
-                Ok(false)
+                let sql = "UPDATE jobs SET locked_by = NULL, locked_until = NULL, last_error = $1, dead_at = $2 \
+                           WHERE id = $3 AND locked_by = $4 AND generation = $5";
+                let_go(&self.pool, sql, job, worker, error, now).await
             }
 
             async fn job_by_key(&self, dedupe_key: &str) -> StoreResult<Option<$crate::Job>> {
@@ -195,6 +193,7 @@ macro_rules! sql_job_impls {
                 after_id: Option<i64>,
                 limit: u32,
             ) -> StoreResult<Vec<$crate::JobInfo>> {
+                // Every condition reads `$1` (now), so that the query binds the same parameters.
                 let condition = match status {
                     $crate::JobStatus::Dead => "dead_at IS NOT NULL AND $1 > 0",
                     $crate::JobStatus::Running => "dead_at IS NULL AND locked_until >= $1",
