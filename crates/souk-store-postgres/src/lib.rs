@@ -63,11 +63,10 @@ pub const MIGRATIONS: &[Migration] = &[
     },
 ];
 
-/// Any fixed number both nodes agree on: it names Souk's migration lock.
-const MIGRATION_LOCK: &str = "SELECT pg_advisory_xact_lock(50073610)";
-
 pub struct PostgresStore {
     pool: PgPool,
+    /// Set on a store handed out as a unit of work.
+    unit: Option<TxSlot>,
 }
 
 souk_store::sql_store_impls!(PostgresStore, sqlx::Postgres);
@@ -100,18 +99,22 @@ impl PostgresStore {
             .map_err(|e| {
                 StoreError::Backend(format!("cannot connect to PostgreSQL at {target}: {e}").into())
             })?;
-        Ok(Self { pool })
+        Ok(Self::pooled(pool))
     }
 }
 
 #[async_trait::async_trait]
 impl Store for PostgresStore {
+    async fn begin(&self) -> Result<souk_store::Tx, StoreError> {
+        self.begin_unit().await
+    }
+
     fn backend(&self) -> &'static str {
         "postgres"
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
-        run_migrations(self.pool.clone(), MIGRATIONS, Some(MIGRATION_LOCK)).await
+        run_migrations(self.pool.clone(), MIGRATIONS).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -66,6 +66,8 @@ pub const MIGRATIONS: &[Migration] = &[
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Set on a store handed out as a unit of work.
+    unit: Option<TxSlot>,
 }
 
 souk_store::sql_store_impls!(SqliteStore, sqlx::Sqlite);
@@ -97,18 +99,22 @@ impl SqliteStore {
             .map_err(|e| {
                 StoreError::Backend(format!("cannot open SQLite database {path}: {e}").into())
             })?;
-        Ok(Self { pool })
+        Ok(Self::pooled(pool))
     }
 }
 
 #[async_trait::async_trait]
 impl Store for SqliteStore {
+    async fn begin(&self) -> Result<souk_store::Tx, StoreError> {
+        self.begin_unit().await
+    }
+
     fn backend(&self) -> &'static str {
         "sqlite"
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
-        run_migrations(self.pool.clone(), MIGRATIONS, None).await
+        run_migrations(self.pool.clone(), MIGRATIONS).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -165,7 +171,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("souk.db").display());
         let store = SqliteStore::connect(&url).await.unwrap();
-        run_migrations(store.pool.clone(), &MIGRATIONS[..4], None)
+        run_migrations(store.pool.clone(), &MIGRATIONS[..4])
             .await
             .unwrap();
         for sql in [

@@ -11,6 +11,7 @@ pub use crate::conformance_catalog::*;
 pub use crate::conformance_discovery::*;
 pub use crate::conformance_moderation::*;
 pub use crate::conformance_publisher_keys::*;
+pub use crate::conformance_unit::*;
 
 /// A fresh store for one test; `guard` keeps its temporary directory or database alive.
 pub struct TestStore {
@@ -49,7 +50,9 @@ macro_rules! conformance_tests {
             publisher_keys_register_list_and_revoke, publisher_key_ids_are_unique_across_publishers,
             versions_keep_the_publisher_signature, audit_entries_round_trip_filter_and_page,
             status_changes_append_their_audit_entry_in_the_same_transaction,
-            catalog_writes_announce_themselves_in_the_outbox);
+            catalog_writes_announce_themselves_in_the_outbox,
+            a_unit_of_work_commits_everything_or_nothing, a_failure_part_way_leaves_nothing_behind,
+            concurrent_conflicting_units_resolve_the_same_way, a_unit_reads_its_own_writes_before_commit);
         $crate::conformance_tests!(@raw_cases $make; the_audit_log_refuses_update_and_delete);
     };
     (@raw_cases $make:path; $($case:ident),* $(,)?) => {
@@ -89,14 +92,20 @@ fn hash() -> PasswordHash {
         .clone()
 }
 
-pub(crate) async fn user(store: &dyn Store, email: &str) -> User {
-    let new = NewUser {
+pub(crate) fn new_user(email: &str) -> NewUser {
+    NewUser {
         email: Email::parse(email).unwrap(),
         display_name: "Ada".into(),
         role: Role::User,
         password_hash: hash(),
-    };
-    store.create_user(&new, Timestamp::now()).await.unwrap()
+    }
+}
+
+pub(crate) async fn user(store: &dyn Store, email: &str) -> User {
+    store
+        .create_user(&new_user(email), Timestamp::now())
+        .await
+        .unwrap()
 }
 
 fn session(user_id: i64, token_hash: &str, expires_at: Timestamp) -> NewSession {

@@ -16,6 +16,8 @@ mod conformance_catalog;
 mod conformance_discovery;
 mod conformance_moderation;
 mod conformance_publisher_keys;
+mod conformance_unit;
+pub mod dialect;
 pub mod discovery;
 pub mod idempotency;
 pub mod jobs;
@@ -97,9 +99,9 @@ pub struct PoolStats {
     pub max: u32,
 }
 
-/// Everything the server needs from a backend. Chosen once at start-up from the database URL.
-#[async_trait::async_trait]
-pub trait Store:
+/// Every repository, as one set: what a store offers, and what a unit of work offers. Each
+/// backend's store type implements it (in [`sql_store_impls!`]).
+pub trait Repositories:
     AccountStore
     + SessionStore
     + TokenStore
@@ -118,8 +120,32 @@ pub trait Store:
     + AuditStore
     + Send
     + Sync
-    + 'static
 {
+}
+
+/// A unit of work: every repository, each statement running in one transaction that
+/// [`StoreTx::commit`] commits. Dropped without a commit (an error returned with `?`, a panic,
+/// a cancelled request), it rolls back and nothing of it is stored.
+///
+/// Inside a unit, a repository method that uses a transaction of its own runs in a savepoint
+/// of the unit's. A statement that fails inside a unit fails the unit: on PostgreSQL the
+/// transaction cannot go on after an error, so the unit is given up and begun again, never
+/// continued.
+#[async_trait::async_trait]
+pub trait StoreTx: Repositories {
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
+}
+
+/// An open unit of work.
+pub type Tx = Box<dyn StoreTx>;
+
+/// Everything the server needs from a backend. Chosen once at start-up from the database URL.
+#[async_trait::async_trait]
+pub trait Store: Repositories + 'static {
+    /// Starts a unit of work. On SQLite it takes the write lock at once (see
+    /// [`dialect::Dialect::begin`]): keep units short, and never wait on the store itself (as
+    /// opposed to the unit) inside one.
+    async fn begin(&self) -> StoreResult<Tx>;
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     /// Applies the migrations this binary carries that the database has not seen.

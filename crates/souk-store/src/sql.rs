@@ -1,10 +1,12 @@
 //! The store's SQL, written once. Both backends accept the same text for everything here
 //! (`$N` placeholders, `RETURNING`, integer times), so each backend crate expands
 //! [`sql_store_impls!`] with its own sqlx database type and adds only what differs: connection
-//! set-up, migration locking and schema introspection.
+//! set-up and schema introspection. Where the SQL itself differs, it reads [`crate::dialect`].
 //!
-//! The macro expects `sqlx` and `async_trait` in the expanding crate, and a `pool: sqlx::Pool<DB>`
-//! field on the store type.
+//! The macro expects `sqlx`, `tokio` and `async_trait` in the expanding crate, and on the store
+//! type a `pool: sqlx::Pool<DB>` field and a `unit: Option<TxSlot>` field (the open transaction
+//! of a unit of work; `None` on the store `connect` makes). Every statement runs on
+//! `self.conn()`, so the same code serves a store and a unit of work.
 
 /// Expands the shared trait implementations for `$store` over the sqlx database `$db`.
 #[macro_export]
@@ -15,6 +17,94 @@ macro_rules! sql_store_impls {
         use ::souk_core::{Email, PasswordHash, Role, Scopes, Timestamp};
 
         type DbRow = <$db as ::sqlx::Database>::Row;
+        type DbConnection = <$db as ::sqlx::Database>::Connection;
+
+        /// Where this backend's SQL differs from the other's (see [`$crate::dialect`]).
+        const DIALECT: $crate::dialect::Dialect = $crate::dialect::Dialect::of(<$db as ::sqlx::Database>::NAME);
+
+        /// The open transaction of a unit of work (see [`$crate::Store::begin`]); `None` once
+        /// committed.
+        pub(crate) type TxSlot = ::tokio::sync::Mutex<Option<::sqlx::Transaction<'static, $db>>>;
+
+        /// The connection one statement (or one method's own transaction) runs on: a pooled
+        /// connection for a store, the unit's transaction for a store handed out by `begin`.
+        pub(crate) enum Conn<'a> {
+            Pooled(::sqlx::pool::PoolConnection<$db>),
+            InUnit(::tokio::sync::MutexGuard<'a, Option<::sqlx::Transaction<'static, $db>>>),
+        }
+
+        impl ::std::ops::Deref for Conn<'_> {
+            type Target = DbConnection;
+            fn deref(&self) -> &DbConnection {
+                match self {
+                    Conn::Pooled(c) => c,
+                    Conn::InUnit(tx) => tx.as_ref().expect("Conn::InUnit is only made while the unit is open"),
+                }
+            }
+        }
+
+        impl ::std::ops::DerefMut for Conn<'_> {
+            fn deref_mut(&mut self) -> &mut DbConnection {
+                match self {
+                    Conn::Pooled(c) => c,
+                    Conn::InUnit(tx) => tx.as_mut().expect("Conn::InUnit is only made while the unit is open"),
+                }
+            }
+        }
+
+        impl Conn<'_> {
+            /// A transaction for one method's statements: a real one on a pooled connection, a
+            /// savepoint inside a unit of work (so that the method's failure undoes only its own
+            /// statements, and the unit's commit decides).
+            pub(crate) async fn begin(&mut self) -> StoreResult<::sqlx::Transaction<'_, $db>> {
+                match self {
+                    Conn::Pooled(c) => ::sqlx::Connection::begin_with(&mut **c, DIALECT.begin).await.map_err(map_err),
+                    Conn::InUnit(_) => ::sqlx::Connection::begin(&mut **self).await.map_err(map_err),
+                }
+            }
+        }
+
+        impl $store {
+            fn pooled(pool: ::sqlx::Pool<$db>) -> Self {
+                Self { pool, unit: None }
+            }
+
+            /// The connection the next statement runs on.
+            pub(crate) async fn conn(&self) -> StoreResult<Conn<'_>> {
+                match &self.unit {
+                    None => Ok(Conn::Pooled(self.pool.acquire().await.map_err(map_err)?)),
+                    Some(slot) => {
+                        let tx = slot.lock().await;
+                        if tx.is_none() {
+                            return Err(StoreError::Backend("the unit of work has already ended".into()));
+                        }
+                        Ok(Conn::InUnit(tx))
+                    }
+                }
+            }
+
+            /// Starts a unit of work: a store whose every statement runs in one transaction.
+            async fn begin_unit(&self) -> StoreResult<Box<dyn $crate::StoreTx>> {
+                let tx = self.pool.begin_with(DIALECT.begin).await.map_err(map_err)?;
+                Ok(Box::new(Self { pool: self.pool.clone(), unit: Some(::tokio::sync::Mutex::new(Some(tx))) }))
+            }
+        }
+
+        impl $crate::Repositories for $store {}
+
+        #[::async_trait::async_trait]
+        impl $crate::StoreTx for $store {
+            async fn commit(self: Box<Self>) -> StoreResult<()> {
+                let Some(slot) = &self.unit else {
+                    return Err(StoreError::Backend("commit outside a unit of work".into()));
+                };
+                let tx = slot.lock().await.take();
+                match tx {
+                    Some(tx) => tx.commit().await.map_err(map_err),
+                    None => Err(StoreError::Backend("the unit of work has already ended".into())),
+                }
+            }
+        }
 
         const USER_COLS: &str = "u.id AS u_id, u.email AS u_email, u.display_name AS u_display_name, \
              u.role AS u_role, u.password_hash AS u_password_hash, u.created_at AS u_created_at, \
@@ -112,7 +202,7 @@ macro_rules! sql_store_impls {
         }
 
         /// Applies pending migrations. Each runs in its own transaction that first takes
-        /// `lock_sql` (PostgreSQL's transaction-scoped advisory lock; SQLite's single writer needs
+        /// the dialect's migration lock (PostgreSQL's transaction-scoped advisory lock; SQLite's single writer needs
         /// none) and re-checks that the migration is still pending, so several nodes starting at
         /// once migrate exactly once.
         ///
@@ -123,11 +213,10 @@ macro_rules! sql_store_impls {
         async fn apply_migration(
             conn: &mut ::sqlx::pool::PoolConnection<$db>,
             m: &$crate::Migration,
-            lock_sql: Option<&'static str>,
             check_foreign_keys: bool,
         ) -> StoreResult<bool> {
             let mut tx = ::sqlx::Connection::begin(&mut **conn).await.map_err(map_err)?;
-            if let Some(lock) = lock_sql {
+            if let Some(lock) = DIALECT.migration_lock {
                 ::sqlx::query(lock).execute(&mut *tx).await.map_err(map_err)?;
             }
             let done: i64 = ::sqlx::query_scalar("SELECT COUNT(*) FROM souk_migrations WHERE version = $1")
@@ -167,11 +256,10 @@ macro_rules! sql_store_impls {
         pub(crate) fn run_migrations(
             pool: ::sqlx::Pool<$db>,
             migrations: &'static [$crate::Migration],
-            lock_sql: Option<&'static str>,
         ) -> ::std::pin::Pin<Box<dyn ::std::future::Future<Output = StoreResult<()>> + Send>> {
             Box::pin(async move {
             let mut tx = pool.begin().await.map_err(map_err)?;
-            if let Some(lock) = lock_sql {
+            if let Some(lock) = DIALECT.migration_lock {
                 ::sqlx::query(lock).execute(&mut *tx).await.map_err(map_err)?;
             }
             ::sqlx::query(
@@ -216,7 +304,7 @@ macro_rules! sql_store_impls {
                 if fk_off {
                     ::sqlx::Executor::execute(&mut *conn, "PRAGMA foreign_keys = OFF").await.map_err(map_err)?;
                 }
-                let applied = apply_migration(&mut conn, &m, lock_sql, fk_off).await;
+                let applied = apply_migration(&mut conn, &m, fk_off).await;
                 if fk_off && ::sqlx::Executor::execute(&mut *conn, "PRAGMA foreign_keys = ON").await.is_err() {
                     // Never hand a connection without foreign keys back to the pool.
                     conn.detach();
@@ -242,7 +330,7 @@ macro_rules! sql_store_impls {
                 .bind(new.role.as_str())
                 .bind(new.password_hash.as_str())
                 .bind(now.millis())
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 self.user_by_id(id).await
@@ -251,7 +339,7 @@ macro_rules! sql_store_impls {
             async fn user_by_id(&self, id: i64) -> StoreResult<$crate::User> {
                 let row = ::sqlx::query(&format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1"))
                     .bind(id)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)?;
                 user_from_row(&row)
@@ -260,7 +348,7 @@ macro_rules! sql_store_impls {
             async fn user_by_email(&self, email: &Email) -> StoreResult<$crate::User> {
                 let row = ::sqlx::query(&format!("SELECT {USER_COLS} FROM users u WHERE u.email = $1"))
                     .bind(email.as_str())
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)?;
                 user_from_row(&row)
@@ -271,7 +359,7 @@ macro_rules! sql_store_impls {
                     .bind(name)
                     .bind(now.millis())
                     .bind(user_id)
-                    .execute(&self.pool)
+                    .execute(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)?;
                 if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
@@ -284,7 +372,8 @@ macro_rules! sql_store_impls {
                 keep_session: Option<i64>,
                 now: Timestamp,
             ) -> StoreResult<()> {
-                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                let mut conn = self.conn().await?;
+                let mut tx = conn.begin().await?;
                 let done = ::sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
                     .bind(hash.as_str())
                     .bind(now.millis())
@@ -305,7 +394,7 @@ macro_rules! sql_store_impls {
             }
 
             async fn count_users(&self) -> StoreResult<i64> {
-                ::sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await.map_err(map_err)
+                ::sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&mut *self.conn().await?).await.map_err(map_err)
             }
         }
 
@@ -322,12 +411,12 @@ macro_rules! sql_store_impls {
                 .bind(new.expires_at.millis())
                 .bind(&new.user_agent)
                 .bind(&new.client_ip)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 let row = ::sqlx::query(&format!("SELECT {SESSION_COLS} FROM sessions s WHERE s.id = $1"))
                     .bind(id)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)?;
                 session_from_row(&row)
@@ -340,7 +429,7 @@ macro_rules! sql_store_impls {
                 ))
                 .bind(hash)
                 .bind(now.millis())
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 Ok((session_from_row(&row)?, user_from_row(&row)?))
@@ -350,7 +439,7 @@ macro_rules! sql_store_impls {
                 ::sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
                     .bind(now.millis())
                     .bind(id)
-                    .execute(&self.pool)
+                    .execute(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)
                     .map(|_| ())
@@ -359,7 +448,7 @@ macro_rules! sql_store_impls {
             async fn delete_session(&self, id: i64) -> StoreResult<()> {
                 ::sqlx::query("DELETE FROM sessions WHERE id = $1")
                     .bind(id)
-                    .execute(&self.pool)
+                    .execute(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)
                     .map(|_| ())
@@ -372,7 +461,7 @@ macro_rules! sql_store_impls {
                 ))
                 .bind(user_id)
                 .bind(now.millis())
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 rows.iter().map(session_from_row).collect()
@@ -381,7 +470,7 @@ macro_rules! sql_store_impls {
             async fn prune_sessions(&self, now: Timestamp) -> StoreResult<u64> {
                 ::sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
                     .bind(now.millis())
-                    .execute(&self.pool)
+                    .execute(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)
                     .map(|r| r.rows_affected())
@@ -403,12 +492,12 @@ macro_rules! sql_store_impls {
                 .bind(now.millis())
                 .bind(new.expires_at.map(Timestamp::millis))
                 .bind(new.parent_id)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 let row = ::sqlx::query(&format!("SELECT {TOKEN_COLS} FROM api_tokens t WHERE t.id = $1"))
                     .bind(id)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)?;
                 token_from_row(&row)
@@ -420,7 +509,7 @@ macro_rules! sql_store_impls {
                      WHERE t.token_hash = $1"
                 ))
                 .bind(hash)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 let mut token = token_from_row(&row)?;
@@ -435,7 +524,7 @@ macro_rules! sql_store_impls {
                          SELECT MIN(revoked_at), MIN(expires_at) FROM up",
                     )
                     .bind(token.id)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)?;
                     token.revoked_at = revoked.map(Timestamp::from_millis);
@@ -451,7 +540,7 @@ macro_rules! sql_store_impls {
                 .bind(user_id)
                 .bind(before_id.unwrap_or(i64::MAX))
                 .bind(i64::from(limit))
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 rows.iter().map(token_from_row).collect()
@@ -463,7 +552,7 @@ macro_rules! sql_store_impls {
                 ))
                 .bind(token_id)
                 .bind(user_id)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 token_from_row(&row)
@@ -480,7 +569,7 @@ macro_rules! sql_store_impls {
                 .bind(now.millis())
                 .bind(token_id)
                 .bind(user_id)
-                .execute(&self.pool)
+                .execute(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
@@ -490,7 +579,7 @@ macro_rules! sql_store_impls {
                 ::sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                     .bind(now.millis())
                     .bind(token_id)
-                    .execute(&self.pool)
+                    .execute(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)
                     .map(|_| ())
@@ -503,7 +592,7 @@ macro_rules! sql_store_impls {
                 ::sqlx::query("INSERT INTO login_failures (throttle_key, failed_at) VALUES ($1, $2)")
                     .bind(key)
                     .bind(now.millis())
-                    .execute(&self.pool)
+                    .execute(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)
                     .map(|_| ())
@@ -515,7 +604,7 @@ macro_rules! sql_store_impls {
                 )
                 .bind(key)
                 .bind(since.millis())
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 Ok((count, oldest.map(Timestamp::from_millis)))
@@ -524,7 +613,7 @@ macro_rules! sql_store_impls {
             async fn clear_login_failures(&self, key: &str) -> StoreResult<()> {
                 ::sqlx::query("DELETE FROM login_failures WHERE throttle_key = $1")
                     .bind(key)
-                    .execute(&self.pool)
+                    .execute(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)
                     .map(|_| ())
@@ -533,7 +622,7 @@ macro_rules! sql_store_impls {
             async fn prune_login_failures(&self, before: Timestamp) -> StoreResult<u64> {
                 ::sqlx::query("DELETE FROM login_failures WHERE failed_at <= $1")
                     .bind(before.millis())
-                    .execute(&self.pool)
+                    .execute(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)
                     .map(|r| r.rows_affected())
@@ -550,7 +639,7 @@ macro_rules! sql_store_impls {
                 .bind(key)
                 .bind(request_hash)
                 .bind(now.millis())
-                .execute(&self.pool)
+                .execute(&mut *self.conn().await?)
                 .await
                 .map_err(|e| match map_err(e) {
                     StoreError::Conflict { .. } => StoreError::Conflict { field: "idempotency_key".into() },
@@ -566,7 +655,7 @@ macro_rules! sql_store_impls {
                 )
                 .bind(scope)
                 .bind(key)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 let status: Option<i64> = get(&row, "response_status")?;
@@ -588,7 +677,7 @@ macro_rules! sql_store_impls {
                 .bind(body)
                 .bind(scope)
                 .bind(key)
-                .execute(&self.pool)
+                .execute(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)
                 .map(|_| ())
@@ -600,7 +689,7 @@ macro_rules! sql_store_impls {
                 )
                 .bind(scope)
                 .bind(key)
-                .execute(&self.pool)
+                .execute(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)
                 .map(|_| ())
@@ -609,7 +698,7 @@ macro_rules! sql_store_impls {
             async fn prune_idempotency(&self, before: Timestamp) -> StoreResult<u64> {
                 ::sqlx::query("DELETE FROM idempotency_keys WHERE created_at <= $1")
                     .bind(before.millis())
-                    .execute(&self.pool)
+                    .execute(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)
                     .map(|r| r.rows_affected())

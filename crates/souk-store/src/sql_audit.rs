@@ -62,7 +62,7 @@ macro_rules! sql_audit_impls {
         #[::async_trait::async_trait]
         impl $crate::AuditStore for $store {
             async fn append_audit(&self, entry: &$crate::NewAuditEntry) -> StoreResult<$crate::AuditEntry> {
-                let mut conn = self.pool.acquire().await.map_err(map_err)?;
+                let mut conn = self.conn().await?;
                 let id = insert_audit_in(&mut conn, entry).await?;
                 let row = ::sqlx::query(&format!("SELECT {AUDIT_COLS} FROM audit_log WHERE id = $1"))
                     .bind(id)
@@ -111,7 +111,7 @@ macro_rules! sql_audit_impls {
                 .bind(filter.until.map(Timestamp::millis))
                 .bind(before_id.unwrap_or(i64::MAX))
                 .bind(i64::from(limit))
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 rows.iter().map(audit_from_row).collect()

@@ -169,11 +169,11 @@ macro_rules! sql_catalog_impls {
                 let sql = format!("SELECT {MODULE_COLS} FROM modules m JOIN publishers p ON p.id = m.publisher_id WHERE {clause}");
                 let q = ::sqlx::query(&sql);
                 let q = match arg { ModuleKey::Id(id) => q.bind(id), ModuleKey::Name(n) => q.bind(n) };
-                let row = q.fetch_one(&self.pool).await.map_err(map_err)?;
+                let row = q.fetch_one(&mut *self.conn().await?).await.map_err(map_err)?;
                 let mut m = module_from_row(&row)?;
                 m.tags = ::sqlx::query_scalar("SELECT tag FROM module_tags WHERE module_id = $1 ORDER BY tag")
                     .bind(m.id)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)?;
                 Ok(m)
@@ -188,7 +188,7 @@ macro_rules! sql_catalog_impls {
                 let rows: Vec<(i64, String, String)> = ::sqlx::query_as(&format!(
                     "SELECT version_id, name, req FROM version_dependencies WHERE version_id IN ({list}) ORDER BY name"
                 ))
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 for (id, name, req) in rows {
@@ -271,7 +271,8 @@ macro_rules! sql_catalog_impls {
                 owner_id: i64,
                 now: Timestamp,
             ) -> StoreResult<$crate::Publisher> {
-                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                let mut conn = self.conn().await?;
+                let mut tx = conn.begin().await?;
                 let id: i64 = ::sqlx::query_scalar(
                     "INSERT INTO publishers (slug, display_name, bio, website, support_email, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
@@ -293,13 +294,14 @@ macro_rules! sql_catalog_impls {
                     .await
                     .map_err(map_err)?;
                 tx.commit().await.map_err(map_err)?;
+                drop(conn);
                 $crate::PublisherStore::publisher_by_id(self, id).await
             }
 
             async fn publisher_by_slug(&self, slug: &str) -> StoreResult<$crate::Publisher> {
                 let row = ::sqlx::query(&format!("SELECT {PUBLISHER_COLS} FROM publishers p WHERE p.slug = $1"))
                     .bind(slug)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)?;
                 publisher_from_row(&row)
@@ -308,7 +310,7 @@ macro_rules! sql_catalog_impls {
             async fn publisher_by_id(&self, id: i64) -> StoreResult<$crate::Publisher> {
                 let row = ::sqlx::query(&format!("SELECT {PUBLISHER_COLS} FROM publishers p WHERE p.id = $1"))
                     .bind(id)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)?;
                 publisher_from_row(&row)
@@ -325,7 +327,7 @@ macro_rules! sql_catalog_impls {
                 .bind(&profile.support_email)
                 .bind(now.millis())
                 .bind(id)
-                .execute(&self.pool)
+                .execute(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 not_found_if_none(done)
@@ -336,7 +338,7 @@ macro_rules! sql_catalog_impls {
                     .bind(logo.map(|l| l.sha256.as_str()))
                     .bind(logo.map(|l| l.content_type.as_str()))
                     .bind(id)
-                    .execute(&self.pool)
+                    .execute(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)?;
                 not_found_if_none(done)
@@ -348,7 +350,7 @@ macro_rules! sql_catalog_impls {
                      JOIN publisher_members pm ON pm.publisher_id = p.id WHERE pm.user_id = $1 ORDER BY p.slug"
                 ))
                 .bind(user_id)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 rows.iter()
@@ -366,7 +368,7 @@ macro_rules! sql_catalog_impls {
                      JOIN users u ON u.id = pm.user_id WHERE pm.publisher_id = $1 ORDER BY pm.created_at, u.id",
                 )
                 .bind(publisher_id)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 rows.into_iter()
@@ -386,7 +388,7 @@ macro_rules! sql_catalog_impls {
                 let role: String = ::sqlx::query_scalar("SELECT role FROM publisher_members WHERE publisher_id = $1 AND user_id = $2")
                     .bind(publisher_id)
                     .bind(user_id)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)?;
                 $crate::MemberRole::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role `{role}`")))
@@ -398,7 +400,7 @@ macro_rules! sql_catalog_impls {
                     .bind(user_id)
                     .bind(role.as_str())
                     .bind(now.millis())
-                    .execute(&self.pool)
+                    .execute(&mut *self.conn().await?)
                     .await
                     .map_err(|e| match map_err(e) {
                         StoreError::Conflict { .. } => StoreError::Conflict { field: "user_id".into() },
@@ -408,7 +410,8 @@ macro_rules! sql_catalog_impls {
             }
 
             async fn set_member_role(&self, publisher_id: i64, user_id: i64, role: Option<$crate::MemberRole>) -> StoreResult<()> {
-                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                let mut conn = self.conn().await?;
+                let mut tx = conn.begin().await?;
                 // Lock the publisher row so two owners leaving at once cannot both pass the check.
                 ::sqlx::query("UPDATE publishers SET updated_at = updated_at WHERE id = $1")
                     .bind(publisher_id)
@@ -448,7 +451,7 @@ macro_rules! sql_catalog_impls {
         impl $crate::CategoryStore for $store {
             async fn categories(&self) -> StoreResult<Vec<$crate::Category>> {
                 let rows = ::sqlx::query("SELECT id, slug, name, parent_id, position FROM categories ORDER BY position, name")
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)?;
                 let all: Vec<$crate::Category> = rows.iter().map(category_from_row).collect::<StoreResult<_>>()?;
@@ -473,7 +476,7 @@ macro_rules! sql_catalog_impls {
                 .bind(name)
                 .bind(parent_id)
                 .bind(position)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 category_from_row(&row)
@@ -485,7 +488,7 @@ macro_rules! sql_catalog_impls {
                     .bind(parent_id)
                     .bind(position)
                     .bind(id)
-                    .execute(&self.pool)
+                    .execute(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)?;
                 not_found_if_none(done)
@@ -494,7 +497,7 @@ macro_rules! sql_catalog_impls {
             async fn delete_category(&self, id: i64) -> StoreResult<()> {
                 let children: i64 = ::sqlx::query_scalar("SELECT COUNT(*) FROM categories WHERE parent_id = $1")
                     .bind(id)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)?;
                 if children > 0 {
@@ -502,7 +505,7 @@ macro_rules! sql_catalog_impls {
                 }
                 let done = ::sqlx::query("DELETE FROM categories WHERE id = $1")
                     .bind(id)
-                    .execute(&self.pool)
+                    .execute(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)?;
                 not_found_if_none(done)
@@ -512,9 +515,11 @@ macro_rules! sql_catalog_impls {
         #[::async_trait::async_trait]
         impl $crate::ModuleStore for $store {
             async fn create_module(&self, new: &$crate::NewModule, now: Timestamp) -> StoreResult<$crate::Module> {
-                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                let mut conn = self.conn().await?;
+                let mut tx = conn.begin().await?;
                 let id = insert_module(&mut tx, new, now).await?;
                 tx.commit().await.map_err(map_err)?;
+                drop(conn);
                 $crate::ModuleStore::module_by_id(self, id).await
             }
 
@@ -548,14 +553,15 @@ macro_rules! sql_catalog_impls {
                     .bind(after_key)
                     .bind(after_id)
                     .bind(i64::from(query.limit))
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)?;
                 rows.iter().map(module_from_row).collect()
             }
 
             async fn update_module(&self, id: i64, u: &$crate::ModuleUpdate, now: Timestamp) -> StoreResult<()> {
-                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                let mut conn = self.conn().await?;
+                let mut tx = conn.begin().await?;
                 let done = ::sqlx::query(
                     "UPDATE modules SET display_name = $1, summary = $2, description = $3, category_id = $4, \
                      homepage = $5, repository = $6, visibility = $7, updated_at = $8 WHERE id = $9",
@@ -593,7 +599,7 @@ macro_rules! sql_catalog_impls {
                 let done = ::sqlx::query("UPDATE modules SET archived_at = $1 WHERE id = $2")
                     .bind(archived_at.map(Timestamp::millis))
                     .bind(id)
-                    .execute(&self.pool)
+                    .execute(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)?;
                 not_found_if_none(done)
@@ -604,7 +610,7 @@ macro_rules! sql_catalog_impls {
                     .bind(icon.map(|l| l.sha256.as_str()))
                     .bind(icon.map(|l| l.content_type.as_str()))
                     .bind(id)
-                    .execute(&self.pool)
+                    .execute(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)?;
                 not_found_if_none(done)
@@ -622,7 +628,7 @@ macro_rules! sql_catalog_impls {
                 .bind(height)
                 .bind(caption)
                 .bind(now.millis())
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 screenshot_from_row(&row)
@@ -631,7 +637,7 @@ macro_rules! sql_catalog_impls {
             async fn screenshots(&self, module_id: i64) -> StoreResult<Vec<$crate::Screenshot>> {
                 let rows = ::sqlx::query(&format!("SELECT {SCREENSHOT_COLS} FROM module_screenshots WHERE module_id = $1 ORDER BY id"))
                     .bind(module_id)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)?;
                 rows.iter().map(screenshot_from_row).collect()
@@ -643,7 +649,7 @@ macro_rules! sql_catalog_impls {
                 ))
                 .bind(module_id)
                 .bind(id)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 screenshot_from_row(&row)
@@ -656,7 +662,7 @@ macro_rules! sql_catalog_impls {
                      + (SELECT COUNT(*) FROM module_screenshots WHERE sha256 = $1)",
                 )
                 .bind(sha256)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 Ok(n > 0)
@@ -666,7 +672,8 @@ macro_rules! sql_catalog_impls {
         #[::async_trait::async_trait]
         impl $crate::VersionStore for $store {
             async fn publish_version(&self, target: &$crate::PublishTarget, new: &$crate::NewVersion, now: Timestamp) -> StoreResult<($crate::Module, $crate::Version)> {
-                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                let mut conn = self.conn().await?;
+                let mut tx = conn.begin().await?;
                 let module_id = match target {
                     $crate::PublishTarget::Existing(id) => *id,
                     $crate::PublishTarget::New(m) => insert_module(&mut tx, m, now).await?,
@@ -735,6 +742,7 @@ macro_rules! sql_catalog_impls {
                     .map_err(map_err)?;
                 refresh_latest(&mut tx, module_id).await?;
                 tx.commit().await.map_err(map_err)?;
+                drop(conn);
                 let module = $crate::ModuleStore::module_by_id(self, module_id).await?;
                 let version = $crate::VersionStore::version(self, module_id, &new.version).await?;
                 Ok((module, version))
@@ -743,7 +751,7 @@ macro_rules! sql_catalog_impls {
             async fn versions(&self, module_id: i64) -> StoreResult<Vec<$crate::Version>> {
                 let rows = ::sqlx::query(&format!("SELECT {VERSION_COLS} FROM versions v WHERE v.module_id = $1"))
                     .bind(module_id)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)?;
                 let mut versions: Vec<$crate::Version> = rows.iter().map(version_from_row).collect::<StoreResult<_>>()?;
@@ -763,7 +771,7 @@ macro_rules! sql_catalog_impls {
                 let row = ::sqlx::query(&format!("SELECT {VERSION_COLS} FROM versions v WHERE v.module_id = $1 AND v.version = $2"))
                     .bind(module_id)
                     .bind(version)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)?;
                 let mut v = version_from_row(&row)?;
@@ -772,7 +780,8 @@ macro_rules! sql_catalog_impls {
             }
 
             async fn set_yanked(&self, version_id: i64, yank: Option<(&str, Timestamp)>) -> StoreResult<()> {
-                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                let mut conn = self.conn().await?;
+                let mut tx = conn.begin().await?;
                 let module_id: i64 = ::sqlx::query_scalar(
                     "UPDATE versions SET yanked_at = $1, yank_reason = $2 WHERE id = $3 RETURNING module_id",
                 )
@@ -789,14 +798,15 @@ macro_rules! sql_catalog_impls {
             async fn package_in_use(&self, sha256: &str) -> StoreResult<bool> {
                 let n: i64 = ::sqlx::query_scalar("SELECT COUNT(*) FROM versions WHERE sha256 = $1")
                     .bind(sha256)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)?;
                 Ok(n > 0)
             }
 
             async fn record_downloads(&self, counts: &[(i64, i64, i64)]) -> StoreResult<()> {
-                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                let mut conn = self.conn().await?;
+                let mut tx = conn.begin().await?;
                 for (version_id, day, count) in counts {
                     ::sqlx::query(
                         "INSERT INTO download_counts (version_id, day, count) VALUES ($1, $2, $3) \
@@ -835,7 +845,7 @@ macro_rules! sql_catalog_impls {
                 )
                 .bind(module_id)
                 .bind(since_day)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)
             }

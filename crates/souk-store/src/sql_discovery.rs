@@ -24,7 +24,7 @@ macro_rules! sql_discovery_impls {
                     "SELECT module_id, tag FROM module_tags WHERE module_id IN ({}) ORDER BY module_id, tag",
                     id_list(&ids)
                 ))
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 let mut by_module: ::std::collections::HashMap<i64, Vec<String>> = ::std::collections::HashMap::new();
@@ -50,7 +50,7 @@ macro_rules! sql_discovery_impls {
                 for b in binds {
                     q = q.bind(*b);
                 }
-                let rows = q.fetch_all(&self.pool).await.map_err(map_err)?;
+                let rows = q.fetch_all(&mut *self.conn().await?).await.map_err(map_err)?;
                 let mut extras = Vec::with_capacity(rows.len());
                 let mut modules = Vec::with_capacity(rows.len());
                 for row in &rows {
@@ -81,7 +81,7 @@ macro_rules! sql_discovery_impls {
                 )
                 .bind(after)
                 .bind(i64::from(limit))
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 Ok(rows
@@ -92,7 +92,7 @@ macro_rules! sql_discovery_impls {
 
             async fn last_search_change(&self) -> StoreResult<i64> {
                 let max: Option<i64> = ::sqlx::query_scalar("SELECT MAX(id) FROM search_changes")
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)?;
                 Ok(max.unwrap_or(0))
@@ -100,7 +100,7 @@ macro_rules! sql_discovery_impls {
 
             async fn first_search_change(&self) -> StoreResult<Option<i64>> {
                 ::sqlx::query_scalar("SELECT MIN(id) FROM search_changes")
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)
             }
@@ -108,7 +108,7 @@ macro_rules! sql_discovery_impls {
             async fn request_search_rebuild(&self, now: Timestamp) -> StoreResult<i64> {
                 ::sqlx::query_scalar("INSERT INTO search_changes (created_at) VALUES ($1) RETURNING id")
                     .bind(now.millis())
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)
             }
@@ -119,7 +119,7 @@ macro_rules! sql_discovery_impls {
                      AND id < (SELECT MAX(id) FROM search_changes)",
                 )
                 .bind(before.millis())
-                .execute(&self.pool)
+                .execute(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 Ok(done.rows_affected())
@@ -139,7 +139,7 @@ macro_rules! sql_discovery_impls {
             async fn module_ids_of_publisher(&self, publisher_id: i64) -> StoreResult<Vec<i64>> {
                 ::sqlx::query_scalar("SELECT id FROM modules WHERE publisher_id = $1 ORDER BY id")
                     .bind(publisher_id)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)
             }
@@ -159,14 +159,14 @@ macro_rules! sql_discovery_impls {
                      JOIN versions v ON v.id = d.version_id WHERE d.day >= $1 {only_d} GROUP BY v.module_id, d.day"
                 ))
                 .bind(since_day)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 let views: Vec<(i64, i64, i64)> = ::sqlx::query_as(&format!(
                     "SELECT module_id, day, count FROM module_views WHERE day >= $1 {only_v}"
                 ))
                 .bind(since_day)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 let mut all: ::std::collections::BTreeMap<(i64, i64), $crate::DayActivity> = ::std::collections::BTreeMap::new();
@@ -184,7 +184,8 @@ macro_rules! sql_discovery_impls {
             }
 
             async fn record_views(&self, counts: &[(i64, i64, i64)]) -> StoreResult<()> {
-                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                let mut conn = self.conn().await?;
+                let mut tx = conn.begin().await?;
                 for (module_id, day, count) in counts {
                     ::sqlx::query(
                         "INSERT INTO module_views (module_id, day, count) VALUES ($1, $2, $3) \
@@ -204,7 +205,7 @@ macro_rules! sql_discovery_impls {
                 ::sqlx::query_as("SELECT day, count FROM module_views WHERE module_id = $1 AND day >= $2 ORDER BY day")
                     .bind(module_id)
                     .bind(since_day)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)
             }
@@ -214,7 +215,7 @@ macro_rules! sql_discovery_impls {
                     "SELECT {MODULE_COLS} FROM featured_modules f JOIN modules m ON m.id = f.module_id \
                      JOIN publishers p ON p.id = m.publisher_id WHERE {LISTED} ORDER BY f.position, m.id"
                 ))
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 let modules = rows.iter().map(module_from_row).collect::<StoreResult<Vec<_>>>()?;
@@ -223,7 +224,7 @@ macro_rules! sql_discovery_impls {
 
             async fn featured_ids(&self) -> StoreResult<Vec<i64>> {
                 ::sqlx::query_scalar("SELECT module_id FROM featured_modules ORDER BY position, module_id")
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)
             }
@@ -235,7 +236,8 @@ macro_rules! sql_discovery_impls {
                 if unique.len() != module_ids.len() {
                     return Err(StoreError::Conflict { field: "module_id".into() });
                 }
-                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                let mut conn = self.conn().await?;
+                let mut tx = conn.begin().await?;
                 if !unique.is_empty() {
                     let found: i64 = ::sqlx::query_scalar(&format!("SELECT COUNT(*) FROM modules WHERE id IN ({})", id_list(&unique)))
                         .fetch_one(&mut *tx)

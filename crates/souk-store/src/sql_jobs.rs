@@ -1,10 +1,8 @@
 //! The job queue's SQL, written once for both backends; expanded after
 //! [`crate::sql_store_impls!`], whose helpers (`get`, `ts`, `map_err`) it uses.
 //!
-//! The one difference between the backends is written here, once: PostgreSQL's claim locks the
-//! row it picks with `FOR UPDATE SKIP LOCKED`, so that nodes claiming at the same moment take
-//! different jobs instead of queueing on one row; SQLite has a single writer, which serializes
-//! claims by itself, and has no such clause.
+//! The claim differs between the backends (PostgreSQL's locks the row it picks with
+//! `FOR UPDATE SKIP LOCKED`); the difference is [`crate::dialect::Dialect::claim_lock`].
 
 /// Expands [`crate::JobStore`] for `$store` over the sqlx database `$db`.
 #[macro_export]
@@ -13,14 +11,6 @@ macro_rules! sql_job_impls {
         const JOB_COLS: &str = "id, kind, dedupe_key, payload, attempts, last_error, dead_at, generation";
         const JOB_INFO_COLS: &str = "id, kind, dedupe_key, payload, attempts, last_error, run_at, \
              created_at, locked_by, locked_until, dead_at";
-        /// How a claim locks the row it picks (see the module's documentation).
-        fn claim_lock() -> &'static str {
-            if <$db as ::sqlx::Database>::NAME == "PostgreSQL" {
-                " FOR UPDATE SKIP LOCKED"
-            } else {
-                ""
-            }
-        }
 
         fn job_from_row(row: &DbRow) -> StoreResult<$crate::Job> {
             Ok($crate::Job {
@@ -62,11 +52,11 @@ macro_rules! sql_job_impls {
 
         /// A job enqueued again while `worker` ran an older generation of it: let it go, so that
         /// the new ask runs (with its own time and attempts), not the outcome of the old one.
-        async fn release_newer(pool: &::sqlx::Pool<$db>, job: &$crate::Job, worker: &str) -> StoreResult<()> {
+        async fn release_newer(conn: &mut DbConnection, job: &$crate::Job, worker: &str) -> StoreResult<()> {
             ::sqlx::query("UPDATE jobs SET locked_by = NULL, locked_until = NULL WHERE id = $1 AND locked_by = $2")
                 .bind(job.id)
                 .bind(worker)
-                .execute(pool)
+                .execute(&mut *conn)
                 .await
                 .map_err(map_err)?;
             Ok(())
@@ -75,7 +65,7 @@ macro_rules! sql_job_impls {
         /// Releases the generation of `job` that `worker` claimed with `sql` (which sets
         /// `last_error = $1` and one time column to `$2`); a newer generation is only let go.
         async fn let_go(
-            pool: &::sqlx::Pool<$db>,
+            conn: &mut DbConnection,
             sql: &'static str,
             job: &$crate::Job,
             worker: &str,
@@ -88,13 +78,13 @@ macro_rules! sql_job_impls {
                 .bind(job.id)
                 .bind(worker)
                 .bind(job.generation)
-                .execute(pool)
+                .execute(&mut *conn)
                 .await
                 .map_err(map_err)?;
             if done.rows_affected() > 0 {
                 return Ok(true);
             }
-            release_newer(pool, job, worker).await?;
+            release_newer(conn, job, worker).await?;
             Ok(false)
         }
 
@@ -119,7 +109,7 @@ macro_rules! sql_job_impls {
                 .bind(payload)
                 .bind(run_at.millis())
                 .bind(now.millis())
-                .execute(&self.pool)
+                .execute(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 Ok(())
@@ -132,7 +122,7 @@ macro_rules! sql_job_impls {
                 now: Timestamp,
                 lease_until: Timestamp,
             ) -> StoreResult<Option<$crate::Job>> {
-                let lock = claim_lock();
+                let lock = DIALECT.claim_lock;
                 let row = ::sqlx::query(&format!(
                     "UPDATE jobs SET locked_by = $1, locked_until = $2, attempts = attempts + 1 \
                      WHERE id = (SELECT id FROM jobs WHERE kind = $3 AND run_at <= $4 AND dead_at IS NULL \
@@ -144,7 +134,7 @@ macro_rules! sql_job_impls {
                 .bind(lease_until.millis())
                 .bind(kind)
                 .bind(now.millis())
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 row.as_ref().map(job_from_row).transpose()
@@ -155,32 +145,32 @@ macro_rules! sql_job_impls {
                     .bind(job.id)
                     .bind(worker)
                     .bind(job.generation)
-                    .execute(&self.pool)
+                    .execute(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)?;
                 if done.rows_affected() > 0 {
                     return Ok(true);
                 }
-                release_newer(&self.pool, job, worker).await?;
+                release_newer(&mut *self.conn().await?, job, worker).await?;
                 Ok(false)
             }
 
             async fn retry_job(&self, job: &$crate::Job, worker: &str, error: &str, run_at: Timestamp) -> StoreResult<bool> {
                 let sql = "UPDATE jobs SET locked_by = NULL, locked_until = NULL, last_error = $1, run_at = $2 \
                            WHERE id = $3 AND locked_by = $4 AND generation = $5";
-                let_go(&self.pool, sql, job, worker, error, run_at).await
+                let_go(&mut *self.conn().await?, sql, job, worker, error, run_at).await
             }
 
             async fn bury_job(&self, job: &$crate::Job, worker: &str, error: &str, now: Timestamp) -> StoreResult<bool> {
                 let sql = "UPDATE jobs SET locked_by = NULL, locked_until = NULL, last_error = $1, dead_at = $2 \
                            WHERE id = $3 AND locked_by = $4 AND generation = $5";
-                let_go(&self.pool, sql, job, worker, error, now).await
+                let_go(&mut *self.conn().await?, sql, job, worker, error, now).await
             }
 
             async fn job_by_key(&self, dedupe_key: &str) -> StoreResult<Option<$crate::Job>> {
                 let row = ::sqlx::query(&format!("SELECT {JOB_COLS} FROM jobs WHERE dedupe_key = $1"))
                     .bind(dedupe_key)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)?;
                 row.as_ref().map(job_from_row).transpose()
@@ -205,7 +195,7 @@ macro_rules! sql_job_impls {
                 .bind(now.millis())
                 .bind(after_id.unwrap_or(0))
                 .bind(i64::from(limit))
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 rows.iter().map(|r| job_info_from_row(r, now)).collect()
@@ -218,7 +208,7 @@ macro_rules! sql_job_impls {
                 ))
                 .bind(now.millis())
                 .bind(id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 match row {
@@ -226,7 +216,7 @@ macro_rules! sql_job_impls {
                     None => {
                         let exists: Option<i64> = ::sqlx::query_scalar("SELECT id FROM jobs WHERE id = $1")
                             .bind(id)
-                            .fetch_optional(&self.pool)
+                            .fetch_optional(&mut *self.conn().await?)
                             .await
                             .map_err(map_err)?;
                         Err(match exists {

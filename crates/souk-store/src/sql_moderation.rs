@@ -103,9 +103,11 @@ macro_rules! sql_moderation_impls {
         #[::async_trait::async_trait]
         impl $crate::ModerationStore for $store {
             async fn version_by_id(&self, version_id: i64) -> StoreResult<$crate::Version> {
-                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                let mut conn = self.conn().await?;
+                let mut tx = conn.begin().await?;
                 let mut v = version_by_id_in(&mut tx, version_id).await?;
                 tx.commit().await.map_err(map_err)?;
+                drop(conn);
                 v.dependencies = self.dependencies_of(&[v.id]).await?.remove(&v.id).unwrap_or_default();
                 Ok(v)
             }
@@ -116,13 +118,15 @@ macro_rules! sql_moderation_impls {
                 change: &$crate::StatusChange<'_>,
                 audit: Option<&$crate::NewAuditEntry>,
             ) -> StoreResult<$crate::Version> {
-                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                let mut conn = self.conn().await?;
+                let mut tx = conn.begin().await?;
                 apply_status_change(&mut tx, version_id, change).await?;
                 if let Some(entry) = audit {
                     insert_audit_in(&mut tx, entry).await?;
                 }
                 let mut v = version_by_id_in(&mut tx, version_id).await?;
                 tx.commit().await.map_err(map_err)?;
+                drop(conn);
                 v.dependencies = self.dependencies_of(&[v.id]).await?.remove(&v.id).unwrap_or_default();
                 Ok(v)
             }
@@ -134,7 +138,8 @@ macro_rules! sql_moderation_impls {
                 change: Option<&$crate::StatusChange<'_>>,
                 at: Timestamp,
             ) -> StoreResult<Option<$crate::Version>> {
-                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                let mut conn = self.conn().await?;
+                let mut tx = conn.begin().await?;
                 // Only a version still waiting for its checks takes their findings: once a
                 // moderator decided, a late run must not replace what they saw.
                 let pending = ::sqlx::query(
@@ -198,7 +203,7 @@ macro_rules! sql_moderation_impls {
                     "SELECT {FINDING_COLS} FROM version_findings WHERE version_id = $1 ORDER BY id"
                 ))
                 .bind(version_id)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 let mut out: Vec<$crate::StoredFinding> = rows.iter().map(finding_from_row).collect::<StoreResult<_>>()?;
@@ -228,7 +233,7 @@ macro_rules! sql_moderation_impls {
                 ))
                 .bind(after_id.unwrap_or(0))
                 .bind(i64::from(limit))
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 rows.iter()
@@ -248,7 +253,7 @@ macro_rules! sql_moderation_impls {
                     .bind(appeal.map(|(m, _)| m))
                     .bind(appeal.map(|(_, at)| at.millis()))
                     .bind(version_id)
-                    .execute(&self.pool)
+                    .execute(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)?;
                 not_found_if_none(done)
@@ -259,7 +264,7 @@ macro_rules! sql_moderation_impls {
                     "SELECT name, publisher_id FROM modules WHERE latest_version IS NOT NULL ORDER BY downloads DESC, id LIMIT $1",
                 )
                 .bind(i64::from(limit))
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)
             }
@@ -271,7 +276,7 @@ macro_rules! sql_moderation_impls {
                 .bind(request.map(|(_, at)| at.millis()))
                 .bind(request.map(|(note, _)| note))
                 .bind(publisher_id)
-                .execute(&self.pool)
+                .execute(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 not_found_if_none(done)
@@ -286,7 +291,7 @@ macro_rules! sql_moderation_impls {
                 .bind(at.map(Timestamp::millis))
                 .bind(at.is_some())
                 .bind(publisher_id)
-                .execute(&self.pool)
+                .execute(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 not_found_if_none(done)
@@ -297,7 +302,7 @@ macro_rules! sql_moderation_impls {
                     .bind(suspension.map(|(_, at)| at.millis()))
                     .bind(suspension.map(|(reason, _)| reason))
                     .bind(publisher_id)
-                    .execute(&self.pool)
+                    .execute(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)?;
                 not_found_if_none(done)
@@ -320,7 +325,7 @@ macro_rules! sql_moderation_impls {
                 ))
                 .bind(after.unwrap_or(""))
                 .bind(i64::from(limit))
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 rows.iter().map(publisher_from_row).collect()
@@ -343,7 +348,7 @@ macro_rules! sql_moderation_impls {
                 .bind(&m.module_name)
                 .bind(&m.version)
                 .bind(now.millis())
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 message_from_row(&row)
@@ -362,7 +367,7 @@ macro_rules! sql_moderation_impls {
                 .bind(publisher_id)
                 .bind(before_id.unwrap_or(i64::MAX))
                 .bind(i64::from(limit))
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 rows.iter().map(message_from_row).collect()
@@ -371,7 +376,7 @@ macro_rules! sql_moderation_impls {
             async fn unread_publisher_messages(&self, publisher_id: i64) -> StoreResult<i64> {
                 ::sqlx::query_scalar("SELECT COUNT(*) FROM publisher_messages WHERE publisher_id = $1 AND read_at IS NULL")
                     .bind(publisher_id)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)
             }
@@ -383,7 +388,7 @@ macro_rules! sql_moderation_impls {
                 .bind(at.millis())
                 .bind(publisher_id)
                 .bind(up_to_id)
-                .execute(&self.pool)
+                .execute(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 Ok(())

@@ -14,7 +14,7 @@ macro_rules! sql_outbox_impls {
                 .bind(topic)
                 .bind(payload)
                 .bind(now.millis())
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)
             }
@@ -25,7 +25,7 @@ macro_rules! sql_outbox_impls {
                      ORDER BY id LIMIT $1",
                 )
                 .bind(i64::from(limit))
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 rows.iter()
@@ -41,7 +41,8 @@ macro_rules! sql_outbox_impls {
             }
 
             async fn mark_published(&self, ids: &[i64], now: Timestamp) -> StoreResult<()> {
-                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                let mut conn = self.conn().await?;
+                let mut tx = conn.begin().await?;
                 for id in ids {
                     ::sqlx::query("UPDATE outbox SET published_at = $1 WHERE id = $2 AND published_at IS NULL")
                         .bind(now.millis())
@@ -56,7 +57,7 @@ macro_rules! sql_outbox_impls {
             async fn prune_outbox(&self, before: Timestamp) -> StoreResult<u64> {
                 ::sqlx::query("DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < $1")
                     .bind(before.millis())
-                    .execute(&self.pool)
+                    .execute(&mut *self.conn().await?)
                     .await
                     .map_err(map_err)
                     .map(|r| r.rows_affected())

@@ -37,7 +37,7 @@ macro_rules! sql_publisher_key_impls {
                 .bind(&key.name)
                 .bind(key.created_by)
                 .bind(now.millis())
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.conn().await?)
                 .await
                 // The only unique column is the primary key, whose constraint PostgreSQL names
                 // `publisher_keys_pkey`: say which field clashed here.
@@ -54,7 +54,7 @@ macro_rules! sql_publisher_key_impls {
                      ORDER BY created_at, id"
                 ))
                 .bind(publisher_id)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 rows.iter().map(publisher_key_from_row).collect()
@@ -66,7 +66,7 @@ macro_rules! sql_publisher_key_impls {
                 ))
                 .bind(publisher_id)
                 .bind(id)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 publisher_key_from_row(&row)
@@ -85,7 +85,7 @@ macro_rules! sql_publisher_key_impls {
                 .bind(now.millis())
                 .bind(publisher_id)
                 .bind(id)
-                .execute(&self.pool)
+                .execute(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 $crate::PublisherKeyStore::publisher_key(self, publisher_id, id).await

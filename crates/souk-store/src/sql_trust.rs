@@ -7,7 +7,8 @@ macro_rules! sql_trust_impls {
         #[::async_trait::async_trait]
         impl $crate::TrustStore for $store {
             async fn publish_signing_key(&self, key: &$crate::PublishedKey) -> StoreResult<()> {
-                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                let mut conn = self.conn().await?;
+                let mut tx = conn.begin().await?;
                 let known: Option<String> = ::sqlx::query_scalar("SELECT public_key FROM signing_keys WHERE id = $1")
                     .bind(&key.id)
                     .fetch_optional(&mut *tx)
@@ -48,7 +49,7 @@ macro_rules! sql_trust_impls {
                 let rows = ::sqlx::query(
                     "SELECT id, public_key, created_at, valid_from, valid_until FROM signing_keys ORDER BY valid_from, id",
                 )
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await
                 .map_err(map_err)?;
                 rows.iter()

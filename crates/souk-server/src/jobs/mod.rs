@@ -229,7 +229,8 @@ impl JobRunner {
         id: i64,
     ) -> crate::error::AppResult<souk_store::JobInfo> {
         crate::policy::require_admin(actor.user, "may retry background jobs")?;
-        let job = match self.0.store.revive_job(id, Timestamp::now()).await {
+        let tx = self.0.store.begin().await?;
+        let job = match tx.revive_job(id, Timestamp::now()).await {
             Ok(job) => job,
             Err(souk_store::StoreError::Conflict { .. }) => {
                 return Err(crate::error::AppError::conflict_with(
@@ -239,17 +240,17 @@ impl JobRunner {
             }
             Err(e) => return Err(e.into()),
         };
-        crate::services::audit::AuditLog::new(self.0.store.clone())
-            .record(souk_store::NewAuditEntry {
-                before: Some(serde_json::json!({ "status": "dead", "last_error": job.last_error })),
-                after: Some(serde_json::json!({ "status": job.status.as_str() })),
-                ..actor.entry(
-                    "job.retry",
-                    "job",
-                    format!("{} {}", job.kind, job.dedupe_key),
-                )
-            })
-            .await;
+        tx.append_audit(&souk_store::NewAuditEntry {
+            before: Some(serde_json::json!({ "status": "dead", "last_error": job.last_error })),
+            after: Some(serde_json::json!({ "status": job.status.as_str() })),
+            ..actor.entry(
+                "job.retry",
+                "job",
+                format!("{} {}", job.kind, job.dedupe_key),
+            )
+        })
+        .await?;
+        tx.commit().await?;
         self.0.waker.wake();
         Ok(job)
     }

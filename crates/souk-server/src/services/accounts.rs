@@ -1,7 +1,7 @@
 //! Accounts: registration, sign-in with throttling, sessions, personal API tokens, password
 //! changes, and resolving a presented bearer secret to the user and what it may do.
 
-use super::audit::{Actor, AuditLog, system_entry};
+use super::audit::{Actor, system_entry};
 use crate::config::AuthConfig;
 use crate::error::{AppError, AppResult};
 use serde_json::json;
@@ -17,7 +17,6 @@ use tokio::sync::Semaphore;
 #[derive(Clone)]
 pub struct Accounts {
     store: DynStore,
-    audit: AuditLog,
     config: AuthConfig,
     /// argon2 takes tens of milliseconds of CPU and 19 MiB per hash: it runs on the blocking pool
     /// (never on the async workers, which would stall every other request) and at most one per
@@ -106,7 +105,6 @@ impl Accounts {
     pub fn new(store: DynStore, config: AuthConfig) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self {
-            audit: AuditLog::new(store.clone()),
             store,
             config,
             hashing: Arc::new(Semaphore::new(cores)),
@@ -138,40 +136,21 @@ impl Accounts {
         display_name: Option<&str>,
         role: Role,
     ) -> AppResult<User> {
-        let user = self
-            .insert_user(email, password, display_name, role)
-            .await?;
-        self.audit
-            .record(NewAuditEntry {
-                after: Some(json!({
-                    "id": user.id,
-                    "email": user.email.as_str(),
-                    "role": user.role.as_str(),
-                    "display_name": user.display_name,
-                })),
-                ..system_entry("user.create", "user", user.email.as_str())
-            })
-            .await;
+        let new = new_user(email, password, display_name, role)?;
+        let tx = self.store.begin().await?;
+        let user = tx.create_user(&new, Timestamp::now()).await?;
+        tx.append_audit(&NewAuditEntry {
+            after: Some(json!({
+                "id": user.id,
+                "email": user.email.as_str(),
+                "role": user.role.as_str(),
+                "display_name": user.display_name,
+            })),
+            ..system_entry("user.create", "user", user.email.as_str())
+        })
+        .await?;
+        tx.commit().await?;
         Ok(user)
-    }
-
-    async fn insert_user(
-        &self,
-        email: &str,
-        password: &str,
-        display_name: Option<&str>,
-        role: Role,
-    ) -> AppResult<User> {
-        let email = Email::parse(email)?;
-        let password = Password::parse(password, Some(&email))?;
-        let display_name = clean_display_name(display_name.unwrap_or(email.local_part()))?;
-        let new = NewUser {
-            email,
-            display_name,
-            role,
-            password_hash: PasswordHash::new(&password),
-        };
-        Ok(self.store.create_user(&new, Timestamp::now()).await?)
     }
 
     /// Public sign-up: always the `user` role, refused when registration is closed. Recorded as
@@ -188,15 +167,15 @@ impl Accounts {
                 "registration is closed on this marketplace".into(),
             ));
         }
-        let user = self
-            .insert_user(email, password, display_name, Role::User)
-            .await?;
-        self.audit
-            .record(NewAuditEntry {
-                after: Some(json!({ "id": user.id, "role": user.role.as_str() })),
-                ..Actor::new(&user, client_addr).entry("user.register", "user", user.email.as_str())
-            })
-            .await;
+        let new = new_user(email, password, display_name, Role::User)?;
+        let tx = self.store.begin().await?;
+        let user = tx.create_user(&new, Timestamp::now()).await?;
+        tx.append_audit(&NewAuditEntry {
+            after: Some(json!({ "id": user.id, "role": user.role.as_str() })),
+            ..Actor::new(&user, client_addr).entry("user.register", "user", user.email.as_str())
+        })
+        .await?;
+        tx.commit().await?;
         Ok(user)
     }
 
@@ -249,29 +228,31 @@ impl Accounts {
             .await?;
         match (ok, user) {
             (true, Some(user)) => {
-                self.store.clear_login_failures(&email_key).await?;
-                self.audit
-                    .record(Actor::new(&user, &client.ip).entry(
-                        "user.login",
-                        "user",
-                        user.email.as_str(),
-                    ))
-                    .await;
+                let tx = self.store.begin().await?;
+                tx.clear_login_failures(&email_key).await?;
+                tx.append_audit(&Actor::new(&user, &client.ip).entry(
+                    "user.login",
+                    "user",
+                    user.email.as_str(),
+                ))
+                .await?;
+                tx.commit().await?;
                 Ok(user)
             }
             (_, user) => {
-                self.store.record_login_failure(&email_key, now).await?;
-                self.store.record_login_failure(&ip_key, now).await?;
                 // The address as typed (bounded): an unknown one is worth seeing too.
                 let typed: String = email.trim().to_lowercase().chars().take(254).collect();
-                self.audit
-                    .record(NewAuditEntry {
-                        actor: AuditActor::Anonymous,
-                        client_addr: Some(client.ip.clone()),
-                        after: Some(json!({ "known_account": user.is_some() })),
-                        ..system_entry("user.login_failed", "user", typed)
-                    })
-                    .await;
+                let tx = self.store.begin().await?;
+                tx.record_login_failure(&email_key, now).await?;
+                tx.record_login_failure(&ip_key, now).await?;
+                tx.append_audit(&NewAuditEntry {
+                    actor: AuditActor::Anonymous,
+                    client_addr: Some(client.ip.clone()),
+                    after: Some(json!({ "known_account": user.is_some() })),
+                    ..system_entry("user.login_failed", "user", typed)
+                })
+                .await?;
+                tx.commit().await?;
                 Err(AppError::Unauthorized)
             }
         }
@@ -301,19 +282,20 @@ impl Accounts {
     /// Ends one of the principal's sessions: `user.logout` when it is the one this request came
     /// with, `session.end` for another (signed out from the account page).
     pub async fn end_session(&self, principal: &Principal, session_id: i64) -> AppResult<()> {
-        self.store.delete_session(session_id).await?;
         let action = if principal.session_id() == Some(session_id) {
             "user.logout"
         } else {
             "session.end"
         };
-        self.audit
-            .record(
-                principal
-                    .actor()
-                    .entry(action, "session", session_id.to_string()),
-            )
-            .await;
+        let tx = self.store.begin().await?;
+        tx.delete_session(session_id).await?;
+        tx.append_audit(
+            &principal
+                .actor()
+                .entry(action, "session", session_id.to_string()),
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -430,18 +412,19 @@ impl Accounts {
             expires_at,
             parent_id,
         };
-        let token = self.store.create_token(&new, Timestamp::now()).await?;
-        self.audit
-            .record(NewAuditEntry {
-                after: Some(json!({
-                    "name": token.name,
-                    "prefix": token.display_prefix,
-                    "scopes": token.scopes.to_string(),
-                    "expires_at": token.expires_at.map(Timestamp::to_rfc3339),
-                })),
-                ..actor.entry("token.create", "token", token.id.to_string())
-            })
-            .await;
+        let tx = self.store.begin().await?;
+        let token = tx.create_token(&new, Timestamp::now()).await?;
+        tx.append_audit(&NewAuditEntry {
+            after: Some(json!({
+                "name": token.name,
+                "prefix": token.display_prefix,
+                "scopes": token.scopes.to_string(),
+                "expires_at": token.expires_at.map(Timestamp::to_rfc3339),
+            })),
+            ..actor.entry("token.create", "token", token.id.to_string())
+        })
+        .await?;
+        tx.commit().await?;
         Ok((secret, token))
     }
 
@@ -463,15 +446,15 @@ impl Accounts {
         if !matches!(principal.credential, Credential::Token { id, .. } if id == token_id) {
             principal.require_scopes_of(&target.scopes)?;
         }
-        self.store
-            .revoke_token(actor.user.id, token_id, Timestamp::now())
+        let tx = self.store.begin().await?;
+        tx.revoke_token(actor.user.id, token_id, Timestamp::now())
             .await?;
-        self.audit
-            .record(NewAuditEntry {
-                after: Some(json!({ "revoked": true })),
-                ..actor.entry("token.revoke", "token", token_id.to_string())
-            })
-            .await;
+        tx.append_audit(&NewAuditEntry {
+            after: Some(json!({ "revoked": true })),
+            ..actor.entry("token.revoke", "token", token_id.to_string())
+        })
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -507,30 +490,49 @@ impl Accounts {
             }
         })?;
         let hash = self.hash_work(move || PasswordHash::new(&new)).await?;
-        self.store
-            .update_password(
-                principal.user.id,
-                &hash,
-                principal.session_id(),
-                Timestamp::now(),
+        let tx = self.store.begin().await?;
+        tx.update_password(
+            principal.user.id,
+            &hash,
+            principal.session_id(),
+            Timestamp::now(),
+        )
+        .await?;
+        tx.append_audit(&NewAuditEntry {
+            after: Some(json!({ "other_sessions_ended": true })),
+            ..principal.actor().entry(
+                "user.password_change",
+                "user",
+                principal.user.email.as_str(),
             )
-            .await?;
-        self.audit
-            .record(NewAuditEntry {
-                after: Some(json!({ "other_sessions_ended": true })),
-                ..principal.actor().entry(
-                    "user.password_change",
-                    "user",
-                    principal.user.email.as_str(),
-                )
-            })
-            .await;
+        })
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
     pub async fn sessions(&self, user: &User) -> AppResult<Vec<Session>> {
         Ok(self.store.list_sessions(user.id, Timestamp::now()).await?)
     }
+}
+
+/// A new account's row, every field validated (and the password hashed) before any unit of
+/// work begins.
+fn new_user(
+    email: &str,
+    password: &str,
+    display_name: Option<&str>,
+    role: Role,
+) -> AppResult<NewUser> {
+    let email = Email::parse(email)?;
+    let password = Password::parse(password, Some(&email))?;
+    let display_name = clean_display_name(display_name.unwrap_or(email.local_part()))?;
+    Ok(NewUser {
+        email,
+        display_name,
+        role,
+        password_hash: PasswordHash::new(&password),
+    })
 }
 
 fn clean_display_name(raw: &str) -> AppResult<String> {

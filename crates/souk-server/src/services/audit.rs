@@ -2,12 +2,9 @@
 //! from where, and the relevant fields before and after.
 //!
 //! Convention: a service that changes something worth auditing takes an [`Actor`] (the user and
-//! the client address the request came from) and records one entry per change. Where the store
-//! already makes the change in one transaction (a version's state) the entry is written in that
-//! transaction; everywhere else it is appended right after the change succeeded, through
-//! [`AuditLog::record`], which logs (never answers) a failure to store it: the action has
-//! happened and the caller must hear so. Entries are never changed or deleted; the database
-//! refuses it (see migration 0007).
+//! the client address the request came from) and appends one entry per change in the same unit
+//! of work as the change ([`souk_store::Store::begin`]): both are stored, or neither. Entries
+//! are never changed or deleted; the database refuses it (see migration 0007).
 
 use crate::error::{AppError, AppResult};
 use souk_core::Timestamp;
@@ -77,16 +74,6 @@ pub struct AuditLog {
 impl AuditLog {
     pub fn new(store: DynStore) -> Self {
         Self { store }
-    }
-
-    /// Appends the entry of an action that has already happened. A failure is logged with the
-    /// entry (so the record survives in the server's log) and otherwise swallowed.
-    pub async fn record(&self, entry: NewAuditEntry) {
-        if let Err(e) = self.store.append_audit(&entry).await {
-            tracing::error!(error = %e, action = %entry.action, target = %entry.target,
-                actor = entry.actor.label(), before = ?entry.before, after = ?entry.after,
-                "could not append to the audit log");
-        }
     }
 
     /// A page of entries, newest first (admins only).

@@ -5,7 +5,7 @@
 //! module that does not exist (SPEC: another tenant's object answers 404). A visible module that
 //! the caller may not change answers 403. Admins act as owners of every publisher.
 
-use super::audit::{Actor, AuditLog, version_label};
+use super::audit::{Actor, version_label};
 use crate::blob::{BlobKind, BlobStore};
 use crate::error::{AppError, AppResult};
 use bytes::Bytes;
@@ -24,7 +24,6 @@ pub struct Catalog {
     pub(crate) store: DynStore,
     pub(crate) blobs: BlobStore,
     pub(crate) keys: std::sync::Arc<crate::signing::RegistryKeys>,
-    pub(crate) audit: AuditLog,
 }
 
 /// What a visitor or member asked to see, and what they may do with it.
@@ -208,12 +207,7 @@ impl Catalog {
         blobs: BlobStore,
         keys: std::sync::Arc<crate::signing::RegistryKeys>,
     ) -> Self {
-        Self {
-            audit: AuditLog::new(store.clone()),
-            store,
-            blobs,
-            keys,
-        }
+        Self { store, blobs, keys }
     }
 
     /// The registry's signing keys.
@@ -371,8 +365,8 @@ impl Catalog {
             }
             Err(e) => return Err(e.into()),
         };
-        self.store
-            .add_member(p.id, member.id, role, Timestamp::now())
+        let tx = self.store.begin().await?;
+        tx.add_member(p.id, member.id, role, Timestamp::now())
             .await
             .map_err(|e| match e {
                 StoreError::Conflict { .. } => AppError::conflict_with(
@@ -381,12 +375,12 @@ impl Catalog {
                 ),
                 other => other.into(),
             })?;
-        self.audit
-            .record(NewAuditEntry {
-                after: Some(json!({ "member": email.as_str(), "role": role.as_str() })),
-                ..actor.entry("publisher.member_add", "publisher", p.slug.as_str())
-            })
-            .await;
+        tx.append_audit(&NewAuditEntry {
+            after: Some(json!({ "member": email.as_str(), "role": role.as_str() })),
+            ..actor.entry("publisher.member_add", "publisher", p.slug.as_str())
+        })
+        .await?;
+        tx.commit().await?;
         let members = self.store.members(p.id).await?;
         members
             .into_iter()
@@ -424,8 +418,8 @@ impl Catalog {
             .await?
             .into_iter()
             .find(|m| m.user_id == member_id);
-        self.store
-            .set_member_role(p.id, member_id, role)
+        let tx = self.store.begin().await?;
+        tx.set_member_role(p.id, member_id, role)
             .await
             .map_err(|e| match e {
                 StoreError::Conflict { .. } => AppError::conflict_with(
@@ -442,16 +436,16 @@ impl Catalog {
         } else {
             "publisher.member_remove"
         };
-        self.audit
-            .record(NewAuditEntry {
-                before: Some(json!({
-                    "member": member,
-                    "role": before.as_ref().map(|m| m.role.as_str()),
-                })),
-                after: Some(json!({ "member": member, "role": role.map(MemberRole::as_str) })),
-                ..actor.entry(action, "publisher", p.slug.as_str())
-            })
-            .await;
+        tx.append_audit(&NewAuditEntry {
+            before: Some(json!({
+                "member": member,
+                "role": before.as_ref().map(|m| m.role.as_str()),
+            })),
+            after: Some(json!({ "member": member, "role": role.map(MemberRole::as_str) })),
+            ..actor.entry(action, "publisher", p.slug.as_str())
+        })
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -727,19 +721,20 @@ impl Catalog {
             None => None,
         };
         let yank = reason.as_deref().map(|r| (r, Timestamp::now()));
-        self.store.set_yanked(v.id, yank).await?;
+        let tx = self.store.begin().await?;
+        tx.set_yanked(v.id, yank).await?;
         let action = if yank.is_some() {
             "version.yank"
         } else {
             "version.unyank"
         };
-        self.audit
-            .record(NewAuditEntry {
-                before: Some(json!({ "yanked": v.yanked_at.is_some(), "reason": v.yank_reason })),
-                after: Some(json!({ "yanked": yank.is_some(), "reason": reason })),
-                ..actor.entry(action, "version", version_label(&m.name, &v.version))
-            })
-            .await;
+        tx.append_audit(&NewAuditEntry {
+            before: Some(json!({ "yanked": v.yanked_at.is_some(), "reason": v.yank_reason })),
+            after: Some(json!({ "yanked": yank.is_some(), "reason": reason })),
+            ..actor.entry(action, "version", version_label(&m.name, &v.version))
+        })
+        .await?;
+        tx.commit().await?;
         tracing::info!(module = %m.name, version = %v.version, yanked = yank.is_some(), "yank changed");
         Ok(self.store.version(m.id, &v.version).await?)
     }
@@ -817,8 +812,8 @@ impl Catalog {
         let slug = PublisherSlug::parse_syntax(slug).map_err(|e| invalid("slug", e.message))?;
         let name = text("name", name, 1, 60)?;
         let parent_id = category_in(&self.store.categories().await?, "parent", parent)?;
-        let created = self
-            .store
+        let tx = self.store.begin().await?;
+        let created = tx
             .create_category(slug.as_str(), &name, parent_id, position)
             .await
             .map_err(|e| match e {
@@ -828,12 +823,12 @@ impl Catalog {
                 ),
                 other => other.into(),
             })?;
-        self.audit
-            .record(NewAuditEntry {
-                after: Some(category_snapshot(&created)),
-                ..actor.entry("category.create", "category", created.slug.as_str())
-            })
-            .await;
+        tx.append_audit(&NewAuditEntry {
+            after: Some(category_snapshot(&created)),
+            ..actor.entry("category.create", "category", created.slug.as_str())
+        })
+        .await?;
+        tx.commit().await?;
         Ok(created)
     }
 
@@ -861,8 +856,8 @@ impl Catalog {
             cursor = all.iter().find(|c| c.id == id).and_then(|c| c.parent_id);
         }
         let name = text("name", name, 1, 60)?;
-        self.store
-            .update_category(cat.id, &name, parent_id, position)
+        let tx = self.store.begin().await?;
+        tx.update_category(cat.id, &name, parent_id, position)
             .await?;
         let updated = Category {
             name,
@@ -870,13 +865,13 @@ impl Catalog {
             position,
             ..cat.clone()
         };
-        self.audit
-            .record(NewAuditEntry {
-                before: Some(category_snapshot(cat)),
-                after: Some(category_snapshot(&updated)),
-                ..actor.entry("category.update", "category", cat.slug.as_str())
-            })
-            .await;
+        tx.append_audit(&NewAuditEntry {
+            before: Some(category_snapshot(cat)),
+            after: Some(category_snapshot(&updated)),
+            ..actor.entry("category.update", "category", cat.slug.as_str())
+        })
+        .await?;
+        tx.commit().await?;
         Ok(updated)
     }
 
@@ -887,22 +882,20 @@ impl Catalog {
             .iter()
             .find(|c| c.slug == slug)
             .ok_or(AppError::NotFound)?;
-        self.store
-            .delete_category(cat.id)
-            .await
-            .map_err(|e| match e {
-                StoreError::Conflict { .. } => AppError::conflict_with(
-                    "slug",
-                    format!("{slug} still has subcategories; move or delete them first"),
-                ),
-                other => other.into(),
-            })?;
-        self.audit
-            .record(NewAuditEntry {
-                before: Some(category_snapshot(cat)),
-                ..actor.entry("category.delete", "category", cat.slug.as_str())
-            })
-            .await;
+        let tx = self.store.begin().await?;
+        tx.delete_category(cat.id).await.map_err(|e| match e {
+            StoreError::Conflict { .. } => AppError::conflict_with(
+                "slug",
+                format!("{slug} still has subcategories; move or delete them first"),
+            ),
+            other => other.into(),
+        })?;
+        tx.append_audit(&NewAuditEntry {
+            before: Some(category_snapshot(cat)),
+            ..actor.entry("category.delete", "category", cat.slug.as_str())
+        })
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 }

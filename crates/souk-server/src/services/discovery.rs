@@ -1,7 +1,7 @@
 //! Discovery's rules: searching and browsing through the index, the featured list admins curate,
 //! trending modules, and index maintenance.
 
-use super::audit::{Actor, AuditLog};
+use super::audit::Actor;
 use crate::error::{AppError, AppResult};
 use crate::search::SearchIndex;
 use crate::search::query::{SearchParams, SearchRequest, SearchResults, Sort};
@@ -18,16 +18,11 @@ pub const MAX_FEATURED: usize = 50;
 pub struct Discovery {
     store: DynStore,
     index: Arc<SearchIndex>,
-    audit: AuditLog,
 }
 
 impl Discovery {
     pub fn new(store: DynStore, index: Arc<SearchIndex>) -> Self {
-        Self {
-            audit: AuditLog::new(store.clone()),
-            store,
-            index,
-        }
+        Self { store, index }
     }
 
     pub fn index(&self) -> &Arc<SearchIndex> {
@@ -107,6 +102,7 @@ impl Discovery {
             ));
         }
         let mut ids = Vec::with_capacity(names.len());
+        let mut after = Vec::with_capacity(names.len());
         for (i, name) in names.iter().enumerate() {
             let field = format!("modules[{i}]");
             let m = match self
@@ -132,32 +128,32 @@ impl Discovery {
                 ));
             }
             ids.push(m.id);
+            after.push(m);
         }
-        self.store
-            .set_featured(&ids, user.id, Timestamp::now())
-            .await?;
-        let after = self.featured_for_admin(user).await?;
+        let tx = self.store.begin().await?;
+        tx.set_featured(&ids, user.id, Timestamp::now()).await?;
         let names = |list: &[Module]| list.iter().map(|m| m.name.clone()).collect::<Vec<_>>();
-        self.audit
-            .record(NewAuditEntry {
-                before: Some(json!({ "modules": names(&before) })),
-                after: Some(json!({ "modules": names(&after) })),
-                ..actor.entry("featured.set", "featured", "featured")
-            })
-            .await;
+        tx.append_audit(&NewAuditEntry {
+            before: Some(json!({ "modules": names(&before) })),
+            after: Some(json!({ "modules": names(&after) })),
+            ..actor.entry("featured.set", "featured", "featured")
+        })
+        .await?;
+        tx.commit().await?;
         Ok(after)
     }
 
     /// Asks every node to rebuild its index (admins). Answers the change-log id of the request.
     pub async fn request_reindex(&self, actor: &Actor<'_>) -> AppResult<i64> {
         crate::policy::require_admin(actor.user, "rebuild the search index")?;
-        let request = self.store.request_search_rebuild(Timestamp::now()).await?;
-        self.audit
-            .record(NewAuditEntry {
-                after: Some(json!({ "request": request })),
-                ..actor.entry("search.reindex", "search_index", "all")
-            })
-            .await;
+        let tx = self.store.begin().await?;
+        let request = tx.request_search_rebuild(Timestamp::now()).await?;
+        tx.append_audit(&NewAuditEntry {
+            after: Some(json!({ "request": request })),
+            ..actor.entry("search.reindex", "search_index", "all")
+        })
+        .await?;
+        tx.commit().await?;
         Ok(request)
     }
 

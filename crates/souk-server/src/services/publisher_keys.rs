@@ -47,8 +47,8 @@ impl Catalog {
             name,
             created_by: user.id,
         };
-        let key = self
-            .store
+        let tx = self.store.begin().await?;
+        let key = tx
             .add_publisher_key(&new, Timestamp::now())
             .await
             .map_err(|e| match e {
@@ -63,14 +63,14 @@ impl Catalog {
                 other => other.into(),
             })?;
         tracing::info!(publisher = %p.slug, key_id = %key.id, user_id = user.id, "publisher key registered");
-        self.audit
-            .record(NewAuditEntry {
-                after: Some(
-                    json!({ "publisher": p.slug.as_str(), "name": key.name, "revoked": false }),
-                ),
-                ..actor.entry("publisher_key.register", "publisher_key", key.id.as_str())
-            })
-            .await;
+        tx.append_audit(&NewAuditEntry {
+            after: Some(
+                json!({ "publisher": p.slug.as_str(), "name": key.name, "revoked": false }),
+            ),
+            ..actor.entry("publisher_key.register", "publisher_key", key.id.as_str())
+        })
+        .await?;
+        tx.commit().await?;
         Ok(key)
     }
 
@@ -87,19 +87,15 @@ impl Catalog {
         let id = KeyId::parse_hex(id)
             .map_err(|_| AppError::NotFound)?
             .to_hex();
-        let key = self
-            .store
-            .revoke_publisher_key(p.id, &id, Timestamp::now())
-            .await?;
+        let tx = self.store.begin().await?;
+        let key = tx.revoke_publisher_key(p.id, &id, Timestamp::now()).await?;
         tracing::info!(publisher = %p.slug, key_id = %key.id, user_id = user.id, "publisher key revoked");
-        self.audit
-            .record(NewAuditEntry {
-                after: Some(
-                    json!({ "publisher": p.slug.as_str(), "name": key.name, "revoked": true }),
-                ),
-                ..actor.entry("publisher_key.revoke", "publisher_key", key.id.as_str())
-            })
-            .await;
+        tx.append_audit(&NewAuditEntry {
+            after: Some(json!({ "publisher": p.slug.as_str(), "name": key.name, "revoked": true })),
+            ..actor.entry("publisher_key.revoke", "publisher_key", key.id.as_str())
+        })
+        .await?;
+        tx.commit().await?;
         Ok(key)
     }
 }

@@ -136,9 +136,8 @@ impl Moderation {
             signature: signature.as_ref().map(|(s, k)| (s.as_str(), k.as_str())),
             clear_appeal: false,
         };
-        match self
-            .0
-            .store
+        let tx = self.0.store.begin().await?;
+        match tx
             .record_checks(version.id, &findings, Some(&change), now)
             .await
         {
@@ -149,8 +148,14 @@ impl Moderation {
             }
             Err(e) => return Err(e.into()),
         }
-        self.record_checked(&module, &version, &change, findings.len())
-            .await;
+        tx.append_audit(&Self::checked_entry(
+            &module,
+            &version,
+            &change,
+            findings.len(),
+        ))
+        .await?;
+        tx.commit().await?;
         tracing::info!(module = %module.name, version = %version.version, status = to.as_str(),
             findings = findings.len(), elapsed_ms = started.elapsed().as_millis() as u64,
             "checks finished");
@@ -205,21 +210,22 @@ impl Moderation {
         };
         tracing::error!(module = %module.name, version = %version.version, %error,
             attempts = job.attempts, "checks gave up; the version waits for a rescan");
-        self.0
-            .audit
-            .record(NewAuditEntry {
-                after: Some(json!({
-                    "status": version.status.as_str(),
-                    "attempts": job.attempts,
-                    "error": error,
-                })),
-                ..system_entry(
-                    "version.checks_failed",
-                    "version",
-                    version_label(&module.name, &version.version),
-                )
-            })
-            .await;
+        // Nothing changes with it (the job runner parks the job): the entry stands alone.
+        let entry = NewAuditEntry {
+            after: Some(json!({
+                "status": version.status.as_str(),
+                "attempts": job.attempts,
+                "error": error,
+            })),
+            ..system_entry(
+                "version.checks_failed",
+                "version",
+                version_label(&module.name, &version.version),
+            )
+        };
+        if let Err(e) = self.0.store.append_audit(&entry).await {
+            tracing::error!(error = %e, ?entry, "could not append to the audit log");
+        }
         self.tell(
             &module,
             &version,

@@ -9,7 +9,7 @@
 //! the job is parked as dead until a rescan or an administrator runs it again. They never let a
 //! version through.
 
-use super::audit::{Actor, AuditLog, system_entry, version_label};
+use super::audit::{Actor, system_entry, version_label};
 use crate::blob::{BlobKind, BlobStore};
 use crate::checks::{CheckReport, Checker};
 use crate::config::{ModerationConfig, ReviewPolicy};
@@ -37,7 +37,6 @@ pub struct Moderation(Arc<Inner>);
 
 struct Inner {
     store: DynStore,
-    audit: AuditLog,
     blobs: BlobStore,
     keys: Arc<RegistryKeys>,
     checker: Checker,
@@ -62,7 +61,6 @@ impl Moderation {
         waker: JobWaker,
     ) -> Self {
         Self(Arc::new(Inner {
-            audit: AuditLog::new(store.clone()),
             store,
             blobs,
             keys,
@@ -246,13 +244,15 @@ impl Moderation {
         }
     }
 
+    /// Leaves a notice for the publisher's members, in `db`: the unit of work of the change
+    /// it tells about.
     async fn tell_publisher(
-        &self,
+        db: &dyn souk_store::Repositories,
         publisher: &Publisher,
         kind: &str,
         subject: String,
         body: String,
-    ) {
+    ) -> AppResult<()> {
         let message = NewPublisherMessage {
             publisher_id: publisher.id,
             kind: kind.into(),
@@ -261,14 +261,8 @@ impl Moderation {
             module_name: None,
             version: None,
         };
-        if let Err(e) = self
-            .0
-            .store
-            .add_publisher_message(&message, Timestamp::now())
-            .await
-        {
-            tracing::error!(error = %e, kind, "could not store a publisher notice");
-        }
+        db.add_publisher_message(&message, Timestamp::now()).await?;
+        Ok(())
     }
 
     // ----- moderators -----
@@ -297,27 +291,23 @@ impl Moderation {
         }
     }
 
-    /// Records what the checks decided, as `system`.
-    async fn record_checked(
-        &self,
+    /// The audit entry of what the checks decided, as `system`.
+    fn checked_entry(
         module: &Module,
         version: &Version,
         change: &StatusChange<'_>,
         findings: usize,
-    ) {
+    ) -> NewAuditEntry {
         let target = version_label(&module.name, &version.version);
-        self.0
-            .audit
-            .record(NewAuditEntry {
-                before: Some(json!({ "status": version.status.as_str() })),
-                after: Some(json!({
-                    "status": change.to.as_str(),
-                    "reason": change.reason,
-                    "findings": findings,
-                })),
-                ..system_entry("version.checked", "version", target)
-            })
-            .await;
+        NewAuditEntry {
+            before: Some(json!({ "status": version.status.as_str() })),
+            after: Some(json!({
+                "status": change.to.as_str(),
+                "reason": change.reason,
+                "findings": findings,
+            })),
+            ..system_entry("version.checked", "version", target)
+        }
     }
 
     async fn require_moderator_for(&self, user: &User, module: &Module) -> AppResult<()> {
@@ -354,14 +344,13 @@ impl Moderation {
     /// transaction.
     async fn change(
         &self,
+        db: &dyn souk_store::Repositories,
         version: &Version,
         change: StatusChange<'_>,
         what: &str,
         audit: &NewAuditEntry,
     ) -> AppResult<Version> {
-        self.0
-            .store
-            .change_version_status(version.id, &change, Some(audit))
+        db.change_version_status(version.id, &change, Some(audit))
             .await
             .map_err(|e| match e {
                 StoreError::Conflict { .. } => AppError::Conflict {
@@ -409,7 +398,9 @@ impl Moderation {
             clear_appeal: true,
         };
         let entry = Self::status_entry(actor, "version.approve", &module, &v, &change);
-        let done = self.change(&v, change, "approving", &entry).await?;
+        let done = self
+            .change(&*self.0.store, &v, change, "approving", &entry)
+            .await?;
         tracing::info!(module = %module.name, version = %v.version, moderator = actor.user.id, "version approved");
         self.tell(
             &module,
@@ -447,7 +438,9 @@ impl Moderation {
             clear_appeal: true,
         };
         let entry = Self::status_entry(actor, "version.reject", &module, &v, &change);
-        let done = self.change(&v, change, "rejecting", &entry).await?;
+        let done = self
+            .change(&*self.0.store, &v, change, "rejecting", &entry)
+            .await?;
         self.tell(
             &module,
             &done,
@@ -487,7 +480,9 @@ impl Moderation {
             clear_appeal: true,
         };
         let entry = Self::status_entry(actor, "version.quarantine", &module, &v, &change);
-        let done = self.change(&v, change, "quarantining", &entry).await?;
+        let done = self
+            .change(&*self.0.store, &v, change, "quarantining", &entry)
+            .await?;
         tracing::warn!(module = %module.name, version = %v.version, moderator = actor.user.id, "version quarantined");
         self.tell(
             &module,
@@ -529,7 +524,9 @@ impl Moderation {
             clear_appeal: true,
         };
         let entry = Self::status_entry(actor, "version.release", &module, &v, &change);
-        let done = self.change(&v, change, "releasing", &entry).await?;
+        let done = self
+            .change(&*self.0.store, &v, change, "releasing", &entry)
+            .await?;
         self.tell(
             &module,
             &done,

@@ -38,7 +38,9 @@ impl Moderation {
             clear_appeal: false,
         };
         let entry = Self::status_entry(actor, "version.rescan", module, &v, &change);
-        let done = self.change(&v, change, "a rescan", &entry).await?;
+        let done = self
+            .change(&*self.0.store, &v, change, "a rescan", &entry)
+            .await?;
         self.wake();
         Ok(done)
     }
@@ -63,7 +65,8 @@ impl Moderation {
         let now = Timestamp::now();
         match v.status {
             VersionStatus::Rejected => {
-                self.0.store.set_appeal(v.id, Some((&message, now))).await?;
+                let tx = self.0.store.begin().await?;
+                tx.set_appeal(v.id, Some((&message, now))).await?;
                 let change = StatusChange {
                     from: &[VersionStatus::Rejected],
                     to: VersionStatus::PendingReview,
@@ -77,19 +80,21 @@ impl Moderation {
                 if let Some(after) = entry.after.as_mut().and_then(|a| a.as_object_mut()) {
                     after.insert("appeal".into(), message.clone().into());
                 }
-                self.change(&v, change, "an appeal", &entry).await
+                let appealed = self.change(&*tx, &v, change, "an appeal", &entry).await?;
+                tx.commit().await?;
+                Ok(appealed)
             }
             VersionStatus::Quarantined => {
-                self.0.store.set_appeal(v.id, Some((&message, now))).await?;
+                let tx = self.0.store.begin().await?;
+                tx.set_appeal(v.id, Some((&message, now))).await?;
                 let target = version_label(&module.name, &v.version);
-                self.0
-                    .audit
-                    .record(NewAuditEntry {
-                        before: Some(json!({ "status": v.status.as_str(), "appeal": v.appeal })),
-                        after: Some(json!({ "status": v.status.as_str(), "appeal": message })),
-                        ..actor.entry("version.appeal", "version", target)
-                    })
-                    .await;
+                tx.append_audit(&NewAuditEntry {
+                    before: Some(json!({ "status": v.status.as_str(), "appeal": v.appeal })),
+                    after: Some(json!({ "status": v.status.as_str(), "appeal": message })),
+                    ..actor.entry("version.appeal", "version", target)
+                })
+                .await?;
+                tx.commit().await?;
                 Ok(self.0.store.version(module.id, &v.version).await?)
             }
             _ => Err(not_in(
@@ -120,22 +125,20 @@ impl Moderation {
                 "tell the moderators who you are and how to check it (1 to 2000 characters)",
             )
         })?;
-        self.0
-            .store
-            .set_verification_request(publisher.id, Some((&note, Timestamp::now())))
+        let tx = self.0.store.begin().await?;
+        tx.set_verification_request(publisher.id, Some((&note, Timestamp::now())))
             .await?;
-        self.0
-            .audit
-            .record(NewAuditEntry {
-                before: Some(json!({ "verification_note": publisher.verification_note })),
-                after: Some(json!({ "verification_note": note })),
-                ..actor.entry(
-                    "publisher.verification_request",
-                    "publisher",
-                    publisher.slug.as_str(),
-                )
-            })
-            .await;
+        tx.append_audit(&NewAuditEntry {
+            before: Some(json!({ "verification_note": publisher.verification_note })),
+            after: Some(json!({ "verification_note": note })),
+            ..actor.entry(
+                "publisher.verification_request",
+                "publisher",
+                publisher.slug.as_str(),
+            )
+        })
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -148,23 +151,6 @@ impl Moderation {
     ) -> AppResult<Publisher> {
         crate::policy::require_admin(actor.user, "may do this")?;
         let publisher = self.publisher(slug).await?;
-        self.0
-            .store
-            .set_verified(publisher.id, verified.then(Timestamp::now))
-            .await?;
-        let action = if verified {
-            "publisher.verify"
-        } else {
-            "publisher.unverify"
-        };
-        self.0
-            .audit
-            .record(NewAuditEntry {
-                before: Some(json!({ "verified": publisher.verified_at.is_some() })),
-                after: Some(json!({ "verified": verified })),
-                ..actor.entry(action, "publisher", publisher.slug.as_str())
-            })
-            .await;
         let (kind, subject, body) = if verified {
             (
                 "verified",
@@ -179,7 +165,22 @@ impl Moderation {
                     .to_owned(),
             )
         };
-        self.tell_publisher(&publisher, kind, subject, body).await;
+        let action = if verified {
+            "publisher.verify"
+        } else {
+            "publisher.unverify"
+        };
+        let tx = self.0.store.begin().await?;
+        tx.set_verified(publisher.id, verified.then(Timestamp::now))
+            .await?;
+        Self::tell_publisher(&*tx, &publisher, kind, subject, body).await?;
+        tx.append_audit(&NewAuditEntry {
+            before: Some(json!({ "verified": publisher.verified_at.is_some() })),
+            after: Some(json!({ "verified": verified })),
+            ..actor.entry(action, "publisher", publisher.slug.as_str())
+        })
+        .await?;
+        tx.commit().await?;
         self.publisher(slug).await
     }
 
@@ -206,14 +207,14 @@ impl Moderation {
                 json!({ "suspended": false, "reason": null }),
             ),
         };
+        let tx = self.0.store.begin().await?;
         match reason {
             Some(reason) => {
                 let reason = reason_text(reason)?;
-                self.0
-                    .store
-                    .set_suspended(publisher.id, Some((&reason, Timestamp::now())))
+                tx.set_suspended(publisher.id, Some((&reason, Timestamp::now())))
                     .await?;
-                self.tell_publisher(
+                Self::tell_publisher(
+                    &*tx,
                     &publisher,
                     "suspended",
                     format!("{} is suspended", publisher.slug),
@@ -222,28 +223,28 @@ impl Moderation {
                          and publishing is refused until the suspension is lifted."
                     ),
                 )
-                .await;
+                .await?;
             }
             None => {
-                self.0.store.set_suspended(publisher.id, None).await?;
-                self.tell_publisher(
+                tx.set_suspended(publisher.id, None).await?;
+                Self::tell_publisher(
+                    &*tx,
                     &publisher,
                     "reinstated",
                     format!("{} is reinstated", publisher.slug),
                     "The suspension is lifted: your modules are listed again and you can publish."
                         .into(),
                 )
-                .await;
+                .await?;
             }
         }
-        self.0
-            .audit
-            .record(NewAuditEntry {
-                before: Some(before),
-                after: Some(after),
-                ..actor.entry(action, "publisher", publisher.slug.as_str())
-            })
-            .await;
+        tx.append_audit(&NewAuditEntry {
+            before: Some(before),
+            after: Some(after),
+            ..actor.entry(action, "publisher", publisher.slug.as_str())
+        })
+        .await?;
+        tx.commit().await?;
         self.publisher(slug).await
     }
 
