@@ -120,8 +120,25 @@ impl FromRequestParts<AppState> for ApiUser {
             .map(str::trim)
             .ok_or(AppError::Unauthorized)?;
         let client = client_info(&parts.headers, &parts.extensions, state);
-        state.accounts.resolve(token, &client.ip).await.map(ApiUser)
+        let principal = state.accounts.resolve(token, &client.ip).await?;
+        route_access(parts)?.admit(&principal)?;
+        Ok(ApiUser(principal))
     }
+}
+
+/// What the matched route asks of its caller, from the one table in [`crate::policy`]. A route
+/// the table does not declare is refused (500): it must never run unchecked.
+fn route_access(parts: &Parts) -> Result<crate::policy::Access, AppError> {
+    let path = parts
+        .extensions
+        .get::<axum::extract::MatchedPath>()
+        .map_or("", axum::extract::MatchedPath::as_str);
+    crate::policy::access(parts.method.as_str(), path).ok_or_else(|| {
+        AppError::internal(anyhow::anyhow!(
+            "{} {path} declares no access policy (policy::API)",
+            parts.method
+        ))
+    })
 }
 
 /// The API caller if an `Authorization` header is sent (a bad one is still 401), else nobody:

@@ -10,7 +10,6 @@ use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use souk_core::Scope;
 use souk_store::AuditEntry;
 use utoipa::{IntoParams, ToSchema};
 
@@ -113,7 +112,6 @@ pub async fn list(
     ApiUser(p): ApiUser,
     ApiQuery(q): ApiQuery<AuditParams>,
 ) -> AppResult<Json<AuditPageView>> {
-    p.require_scope(Scope::Admin)?;
     let page = state
         .audit
         .page(&p.user, &q.query(), q.cursor.as_deref(), q.limit.as_deref())
@@ -145,7 +143,6 @@ pub async fn csv(
     ApiUser(p): ApiUser,
     ApiQuery(q): ApiQuery<AuditParams>,
 ) -> AppResult<Response> {
-    p.require_scope(Scope::Admin)?;
     let (body, next) = state
         .audit
         .csv(&p.user, &q.query(), q.cursor.as_deref())

@@ -139,7 +139,6 @@ pub async fn update_me(
     ApiUser(p): ApiUser,
     ApiJson(req): ApiJson<UpdateMeRequest>,
 ) -> AppResult<Json<UserView>> {
-    p.require_session()?;
     let user = state
         .accounts
         .update_display_name(&p.user, &req.display_name)

@@ -11,7 +11,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use souk_core::Scope;
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Serialize, ToSchema)]
@@ -162,7 +161,6 @@ pub async fn admin_featured(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
 ) -> AppResult<Json<ModuleList>> {
-    p.require_scope(Scope::Admin)?;
     let modules = state.discovery.featured_for_admin(&p.user).await?;
     Ok(Json(ModuleList {
         items: modules.iter().map(ModuleSummaryView::from).collect(),
@@ -185,7 +183,6 @@ pub async fn set_featured(
     ApiUser(p): ApiUser,
     ApiJson(req): ApiJson<FeaturedRequest>,
 ) -> AppResult<Json<ModuleList>> {
-    p.require_scope(Scope::Admin)?;
     let modules = state
         .discovery
         .set_featured(&p.actor(), &req.modules)
@@ -209,7 +206,6 @@ pub async fn reindex(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
 ) -> AppResult<(StatusCode, Json<ReindexAccepted>)> {
-    p.require_scope(Scope::Admin)?;
     let change_id = state.discovery.request_reindex(&p.actor()).await?;
     Ok((StatusCode::ACCEPTED, Json(ReindexAccepted { change_id })))
 }

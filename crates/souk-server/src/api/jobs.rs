@@ -7,7 +7,7 @@ use crate::extract::{ApiPath, ApiQuery, ApiUser};
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use souk_core::{Scope, Timestamp, cursor::page_limit};
+use souk_core::{Timestamp, cursor::page_limit};
 use souk_store::{JobInfo, JobStatus};
 use utoipa::{IntoParams, ToSchema};
 
@@ -101,7 +101,6 @@ pub async fn list(
     ApiUser(p): ApiUser,
     ApiQuery(q): ApiQuery<JobsQuery>,
 ) -> AppResult<Json<JobPageView>> {
-    p.require_scope(Scope::Admin)?;
     let status = parse_status(q.status.as_deref())?;
     let page = state
         .jobs
@@ -125,7 +124,6 @@ pub async fn retry(
     ApiUser(p): ApiUser,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<JobView>> {
-    p.require_scope(Scope::Admin)?;
     let job = state.jobs.retry(&p.actor(), id).await?;
     Ok(Json(JobView::from(&job)))
 }

@@ -10,7 +10,7 @@ use crate::services::moderation::{FileDiff, Review};
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use souk_core::{Cursor, Scope};
+use souk_core::Cursor;
 use souk_store::{
     Job, PublisherFilter, PublisherMessage, QueueEntry, StoredFinding, VersionStatus,
 };
@@ -183,7 +183,6 @@ pub async fn queue(
     ApiUser(p): ApiUser,
     ApiQuery(q): ApiQuery<QueueQuery>,
 ) -> AppResult<Json<QueuePage>> {
-    p.require_scope(Scope::Admin)?;
     let states = statuses(q.status.as_deref())?;
     let limit = limit(q.limit)?;
     let after = decode_cursor::<i64>(q.cursor.as_deref())?;
@@ -309,7 +308,6 @@ pub async fn review(
     ApiUser(p): ApiUser,
     ApiPath((name, version)): ApiPath<(String, String)>,
 ) -> AppResult<Json<ReviewView>> {
-    p.require_scope(Scope::Admin)?;
     let r = state.moderation.review(&p.user, &name, &version).await?;
     Ok(Json(ReviewView::from(&r)))
 }
@@ -333,7 +331,6 @@ pub async fn approve(
     ApiUser(p): ApiUser,
     ApiPath((name, version)): ApiPath<(String, String)>,
 ) -> AppResult<Json<VersionView>> {
-    p.require_scope(Scope::Admin)?;
     let (m, v) = state
         .moderation
         .approve(&p.actor(), &name, &version)
@@ -356,7 +353,6 @@ pub async fn reject(
     ApiPath((name, version)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<ReasonRequest>,
 ) -> AppResult<Json<VersionView>> {
-    p.require_scope(Scope::Admin)?;
     let (m, v) = state
         .moderation
         .reject(&p.actor(), &name, &version, &req.reason)
@@ -378,7 +374,6 @@ pub async fn quarantine(
     ApiPath((name, version)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<ReasonRequest>,
 ) -> AppResult<Json<VersionView>> {
-    p.require_scope(Scope::Admin)?;
     let (m, v) = state
         .moderation
         .quarantine(&p.actor(), &name, &version, &req.reason)
@@ -397,7 +392,6 @@ pub async fn release(
     ApiUser(p): ApiUser,
     ApiPath((name, version)): ApiPath<(String, String)>,
 ) -> AppResult<Json<VersionView>> {
-    p.require_scope(Scope::Admin)?;
     let (m, v) = state
         .moderation
         .release(&p.actor(), &name, &version)
@@ -415,7 +409,6 @@ pub async fn checks(
     ApiUser(p): ApiUser,
     ApiPath((name, version)): ApiPath<(String, String)>,
 ) -> AppResult<Json<ChecksView>> {
-    p.require_scope(Scope::Read)?;
     let access = state.catalog.module(Some(&p.user), &name).await?;
     if access.role.is_none() && !access.staff {
         return Err(AppError::Forbidden(format!(
@@ -442,7 +435,6 @@ pub async fn rescan(
     ApiUser(p): ApiUser,
     ApiPath((name, version)): ApiPath<(String, String)>,
 ) -> AppResult<(axum::http::StatusCode, Json<VersionView>)> {
-    p.require_scope(Scope::Publish)?;
     let access = state.catalog.module(Some(&p.user), &name).await?;
     if access.role.is_none() && !access.staff {
         return Err(AppError::Forbidden(format!(
@@ -481,7 +473,6 @@ pub async fn appeal(
     ApiPath((name, version)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<AppealRequest>,
 ) -> AppResult<Json<VersionView>> {
-    p.require_scope(Scope::Publish)?;
     let m = state.catalog.managed_module(&p.user, &name).await?;
     let v = state
         .moderation
@@ -543,7 +534,6 @@ pub async fn publishers(
     ApiUser(p): ApiUser,
     ApiQuery(q): ApiQuery<PublishersQuery>,
 ) -> AppResult<Json<AdminPublishersPage>> {
-    p.require_scope(Scope::Admin)?;
     let filter = publisher_filter(q.filter.as_deref())?;
     let limit = limit(q.limit)?;
     let after = decode_cursor::<String>(q.cursor.as_deref())?;
@@ -585,7 +575,6 @@ pub async fn verify(
     ApiUser(p): ApiUser,
     ApiPath(slug): ApiPath<String>,
 ) -> AppResult<Json<AdminPublisherView>> {
-    p.require_scope(Scope::Admin)?;
     let publisher = state
         .moderation
         .set_verified(&p.actor(), &slug, true)
@@ -602,7 +591,6 @@ pub async fn unverify(
     ApiUser(p): ApiUser,
     ApiPath(slug): ApiPath<String>,
 ) -> AppResult<Json<AdminPublisherView>> {
-    p.require_scope(Scope::Admin)?;
     let publisher = state
         .moderation
         .set_verified(&p.actor(), &slug, false)
@@ -621,7 +609,6 @@ pub async fn suspend(
     ApiPath(slug): ApiPath<String>,
     ApiJson(req): ApiJson<ReasonRequest>,
 ) -> AppResult<Json<AdminPublisherView>> {
-    p.require_scope(Scope::Admin)?;
     let publisher = state
         .moderation
         .set_suspended(&p.actor(), &slug, Some(&req.reason))
@@ -638,7 +625,6 @@ pub async fn unsuspend(
     ApiUser(p): ApiUser,
     ApiPath(slug): ApiPath<String>,
 ) -> AppResult<Json<AdminPublisherView>> {
-    p.require_scope(Scope::Admin)?;
     let publisher = state
         .moderation
         .set_suspended(&p.actor(), &slug, None)
@@ -664,7 +650,6 @@ pub async fn request_verification(
     ApiPath(slug): ApiPath<String>,
     ApiJson(req): ApiJson<VerificationRequest>,
 ) -> AppResult<(axum::http::StatusCode, Json<PublisherView>)> {
-    p.require_scope(Scope::Publish)?;
     let publisher = state.catalog.owned_publisher(&p.user, &slug).await?;
     state
         .moderation
@@ -735,7 +720,6 @@ pub async fn messages(
     ApiPath(slug): ApiPath<String>,
     ApiQuery(q): ApiQuery<MessagesQuery>,
 ) -> AppResult<Json<MessagesPage>> {
-    p.require_scope(Scope::Read)?;
     let (publisher, _) = state.catalog.membership(&p.user, &slug).await?;
     let limit = limit(q.limit)?;
     let (items, unread) = state
@@ -768,7 +752,6 @@ pub async fn mark_read(
     ApiPath(slug): ApiPath<String>,
     ApiJson(req): ApiJson<MarkReadRequest>,
 ) -> AppResult<axum::http::StatusCode> {
-    p.require_scope(Scope::Publish)?;
     let (publisher, _) = state.catalog.membership(&p.user, &slug).await?;
     state.moderation.mark_read(&publisher, req.up_to).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)

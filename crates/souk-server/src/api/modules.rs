@@ -14,7 +14,6 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use souk_core::Scope;
 use utoipa::{IntoParams, ToSchema};
 
 /// Lists modules. Everyone gets listed modules from the search index, with the same filters and
@@ -91,7 +90,6 @@ pub async fn create(
     ApiUser(p): ApiUser,
     ApiJson(req): ApiJson<CreateModuleRequest>,
 ) -> AppResult<(StatusCode, Json<ModuleView>)> {
-    p.require_scope(Scope::Publish)?;
     let m = state
         .catalog
         .create_module(
@@ -170,7 +168,6 @@ pub async fn update(
     ApiPath(name): ApiPath<String>,
     ApiJson(edit): ApiJson<ModuleEdit>,
 ) -> AppResult<Json<ModuleView>> {
-    p.require_scope(Scope::Publish)?;
     let m = state.catalog.update_module(&p.user, &name, edit).await?;
     let access = state.catalog.module(Some(&p.user), &m.name).await?;
     Ok(Json(module_view(&state, access).await?))
@@ -182,7 +179,6 @@ async fn set_archived(
     name: String,
     archived: bool,
 ) -> AppResult<Json<ModuleSummaryView>> {
-    p.require_scope(Scope::Publish)?;
     let m = state.catalog.set_archived(&p.user, &name, archived).await?;
     Ok(Json(ModuleSummaryView::from(&m)))
 }
@@ -223,7 +219,6 @@ pub async fn set_icon(
     ApiPath(name): ApiPath<String>,
     ImageBody(body): ImageBody,
 ) -> AppResult<Json<ModuleSummaryView>> {
-    p.require_scope(Scope::Publish)?;
     let m = state.catalog.set_icon(&p.user, &name, body).await?;
     Ok(Json(ModuleSummaryView::from(&m)))
 }
@@ -246,7 +241,6 @@ pub async fn add_screenshot(
     ApiQuery(params): ApiQuery<ScreenshotParams>,
     ImageBody(body): ImageBody,
 ) -> AppResult<(StatusCode, Json<ScreenshotView>)> {
-    p.require_scope(Scope::Publish)?;
     let s = state
         .catalog
         .add_screenshot(
@@ -268,7 +262,6 @@ pub async fn delete_screenshot(
     ApiUser(p): ApiUser,
     ApiPath((name, id)): ApiPath<(String, i64)>,
 ) -> AppResult<StatusCode> {
-    p.require_scope(Scope::Publish)?;
     state.catalog.delete_screenshot(&p.user, &name, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -336,7 +329,6 @@ pub async fn create_category(
     ApiUser(p): ApiUser,
     ApiJson(req): ApiJson<CategoryRequest>,
 ) -> AppResult<(StatusCode, Json<Vec<CategoryView>>)> {
-    p.require_scope(Scope::Admin)?;
     state
         .catalog
         .create_category(
@@ -364,7 +356,6 @@ pub async fn update_category(
     ApiPath(slug): ApiPath<String>,
     ApiJson(req): ApiJson<CategoryRequest>,
 ) -> AppResult<Json<Vec<CategoryView>>> {
-    p.require_scope(Scope::Admin)?;
     state
         .catalog
         .update_category(
@@ -388,7 +379,6 @@ pub async fn delete_category(
     ApiUser(p): ApiUser,
     ApiPath(slug): ApiPath<String>,
 ) -> AppResult<StatusCode> {
-    p.require_scope(Scope::Admin)?;
     state.catalog.delete_category(&p.actor(), &slug).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -9,7 +9,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use souk_core::Scope;
 use souk_core::signing::PublicKey;
 use souk_store::PublisherKey;
 use utoipa::ToSchema;
@@ -97,7 +96,6 @@ pub async fn register(
     ApiPath(slug): ApiPath<String>,
     ApiJson(req): ApiJson<RegisterKeyRequest>,
 ) -> AppResult<(StatusCode, Json<PublisherKeyView>)> {
-    p.require_scope(Scope::Publish)?;
     let key = state
         .catalog
         .register_publisher_key(&p.actor(), &slug, &req.public_key, req.name.as_deref())
@@ -119,7 +117,6 @@ pub async fn revoke(
     ApiUser(p): ApiUser,
     ApiPath((slug, id)): ApiPath<(String, String)>,
 ) -> AppResult<Json<PublisherKeyView>> {
-    p.require_scope(Scope::Publish)?;
     let key = state
         .catalog
         .revoke_publisher_key(&p.actor(), &slug, &id)

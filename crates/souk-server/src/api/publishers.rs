@@ -9,7 +9,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use souk_core::Scope;
 use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
@@ -58,7 +57,6 @@ pub async fn create(
     ApiUser(p): ApiUser,
     ApiJson(req): ApiJson<CreatePublisherRequest>,
 ) -> AppResult<(StatusCode, Json<PublisherView>)> {
-    p.require_scope(Scope::Publish)?;
     let profile = publisher_profile(
         &req.display_name,
         req.bio.as_deref(),
@@ -95,7 +93,6 @@ pub async fn update(
     ApiPath(slug): ApiPath<String>,
     ApiJson(req): ApiJson<UpdatePublisherRequest>,
 ) -> AppResult<Json<PublisherView>> {
-    p.require_scope(Scope::Publish)?;
     let profile = publisher_profile(
         &req.display_name,
         req.bio.as_deref(),
@@ -120,7 +117,6 @@ pub async fn set_logo(
     ApiPath(slug): ApiPath<String>,
     ImageBody(body): ImageBody,
 ) -> AppResult<Json<PublisherView>> {
-    p.require_scope(Scope::Publish)?;
     let publisher = state
         .catalog
         .set_publisher_logo(&p.user, &slug, body)
@@ -135,7 +131,6 @@ pub async fn mine(
     State(state): State<AppState>,
     ApiUser(p): ApiUser,
 ) -> AppResult<Json<Vec<MyPublisherView>>> {
-    p.require_scope(Scope::Read)?;
     let list = state.catalog.publishers_of(&p.user).await?;
     Ok(Json(
         list.iter()
@@ -156,7 +151,6 @@ pub async fn members(
     ApiUser(p): ApiUser,
     ApiPath(slug): ApiPath<String>,
 ) -> AppResult<Json<Vec<MemberView>>> {
-    p.require_scope(Scope::Read)?;
     let (_, members) = state.catalog.members(&p.user, &slug).await?;
     Ok(Json(members.iter().map(MemberView::from).collect()))
 }
@@ -173,7 +167,6 @@ pub async fn add_member(
     ApiPath(slug): ApiPath<String>,
     ApiJson(req): ApiJson<AddMemberRequest>,
 ) -> AppResult<(StatusCode, Json<MemberView>)> {
-    p.require_scope(Scope::Publish)?;
     let m = state
         .catalog
         .add_member(&p.actor(), &slug, &req.email, &req.role)
@@ -192,7 +185,6 @@ pub async fn set_role(
     ApiPath((slug, user_id)): ApiPath<(String, i64)>,
     ApiJson(req): ApiJson<SetRoleRequest>,
 ) -> AppResult<StatusCode> {
-    p.require_scope(Scope::Publish)?;
     state
         .catalog
         .set_member_role(&p.actor(), &slug, user_id, Some(&req.role))
@@ -210,7 +202,6 @@ pub async fn remove_member(
     ApiUser(p): ApiUser,
     ApiPath((slug, user_id)): ApiPath<(String, i64)>,
 ) -> AppResult<StatusCode> {
-    p.require_scope(Scope::Publish)?;
     state
         .catalog
         .set_member_role(&p.actor(), &slug, user_id, None)

@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use souk_core::{Cursor, Scope, cursor::page_limit};
+use souk_core::{Cursor, cursor::page_limit};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, ToSchema)]
@@ -51,7 +51,6 @@ pub async fn list(
     ApiUser(p): ApiUser,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> AppResult<Json<TokenPage>> {
-    p.require_scope(Scope::Read)?;
     let before = match params.cursor.as_deref() {
         Some(c) => Some(
             Cursor::decode::<i64>(c)

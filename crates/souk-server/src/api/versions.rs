@@ -12,7 +12,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use souk_core::Scope;
 use souk_store::User;
 use utoipa::ToSchema;
 
@@ -73,7 +72,6 @@ pub async fn publish(
     headers: HeaderMap,
     body: Body,
 ) -> AppResult<(StatusCode, Json<VersionDetailView>)> {
-    p.require_scope(Scope::Publish)?;
     // Refused from the route alone before a byte of the body is read.
     state.catalog.precheck_publish(&p.user, &name).await?;
     let limit = state.config.packages.max_upload_bytes;
@@ -145,7 +143,6 @@ pub async fn yank(
     ApiPath((name, version)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<YankRequest>,
 ) -> AppResult<Json<VersionView>> {
-    p.require_scope(Scope::Publish)?;
     let v = state
         .catalog
         .set_yanked(&p.actor(), &name, &version, Some(&req.reason))
@@ -162,7 +159,6 @@ pub async fn unyank(
     ApiUser(p): ApiUser,
     ApiPath((name, version)): ApiPath<(String, String)>,
 ) -> AppResult<Json<VersionView>> {
-    p.require_scope(Scope::Publish)?;
     let v = state
         .catalog
         .set_yanked(&p.actor(), &name, &version, None)

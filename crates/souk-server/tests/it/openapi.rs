@@ -6,17 +6,15 @@ use serde_json::Value;
 
 const SNAPSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots/openapi.json");
 
+async fn document(app: &TestApp) -> Value {
+    let resp = app.get("/api/v1/openapi.json").send().await.unwrap();
+    resp.json().await.unwrap()
+}
+
 #[tokio::test]
 async fn openapi_document_is_3_1_and_matches_the_snapshot() {
     let app = TestApp::spawn().await;
-    let doc: Value = app
-        .get("/api/v1/openapi.json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = document(&app).await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in [
@@ -179,4 +177,29 @@ async fn schemathesis_finds_no_server_error_and_no_undocumented_status() {
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "schemathesis found problems:\n{said}");
     assert!(said.contains(" passed"), "{said}");
+}
+
+/// Every operation of the document declares what it asks of its caller in the one policy table,
+/// and the table names no route the server does not have.
+#[tokio::test]
+async fn every_operation_declares_its_access_policy() {
+    let app = TestApp::spawn().await;
+    let doc = document(&app).await;
+    let mut operations = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            operations.push((method.to_ascii_uppercase(), path.clone()));
+        }
+    }
+    let undeclared: Vec<_> = operations
+        .iter()
+        .filter(|(m, p)| souk_server::policy::access(m, p).is_none())
+        .collect();
+    assert!(undeclared.is_empty(), "no policy declared: {undeclared:?}");
+    let stale: Vec<_> = souk_server::policy::API
+        .iter()
+        .filter(|(m, p, _)| !operations.iter().any(|(om, op)| om == m && op == p))
+        .collect();
+    assert!(stale.is_empty(), "declared for no operation: {stale:?}");
+    assert_eq!(operations.len(), souk_server::policy::API.len());
 }

@@ -356,3 +356,72 @@ async fn answers_that_carry_a_secret_are_not_cached() {
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.headers()["cache-control"], "no-store");
 }
+
+/// The route table in `policy` decides, before any handler runs: archiving needs `publish`
+/// (it once checked no scope), reading the account and a module with a token needs `read`,
+/// account settings need a session, and the same module reads fine with no credential at all.
+#[tokio::test]
+async fn every_route_asks_its_scope_of_a_token() {
+    let app = TestApp::spawn().await;
+    let session = crate::catalog::publisher_owner(&app, "scopes@example.com", "acme").await;
+    let resp = app
+        .post_json_as(
+            "/api/v1/modules",
+            &session,
+            &json!({ "name": "shop", "publisher": "acme" }),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let token = |scopes: &'static [&'static str]| {
+        let (app, session) = (&app, &session);
+        async move {
+            let resp = create(app, session, json!({"name": "t", "scopes": scopes})).await;
+            secret_of(resp).await.0
+        }
+    };
+    let read_only = token(&["read"]).await;
+    let publish_only = token(&["publish"]).await;
+
+    let archive = |bearer: String| {
+        app.post("/api/v1/modules/shop/archive")
+            .bearer_auth(bearer)
+            .send()
+    };
+    envelope(
+        archive(read_only.clone()).await.unwrap(),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let m: Value = app.get_json("/api/v1/modules/shop", &session).await;
+    assert_eq!(m["archived"], json!(false), "{m}");
+
+    for path in ["/api/v1/me", "/api/v1/modules/shop"] {
+        let resp = app
+            .get(path)
+            .bearer_auth(&publish_only)
+            .send()
+            .await
+            .unwrap();
+        let (code, _) = envelope(resp, StatusCode::FORBIDDEN).await;
+        assert_eq!(code, "forbidden", "{path}");
+        let resp = app.get(path).bearer_auth(&read_only).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+    }
+    let anonymous = app.get("/api/v1/modules/shop").send().await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::OK);
+
+    let rename = app
+        .client
+        .patch(app.url("/api/v1/me"))
+        .bearer_auth(&read_only)
+        .json(&json!({ "display_name": "Changed" }))
+        .send()
+        .await
+        .unwrap();
+    envelope(rename, StatusCode::FORBIDDEN).await;
+    let me: Value = app.get_json("/api/v1/me", &session).await;
+    assert_ne!(me["display_name"], json!("Changed"));
+
+    let resp = archive(publish_only).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+}
