@@ -196,7 +196,7 @@ mod tests {
 
     fn registry(url: &str) -> Registry {
         // `main` does this for the binary.
-        souk_server::install_crypto_provider();
+        let _ = rustls::crypto::ring::default_provider().install_default();
         Registry::new(Settings {
             registry: parse_registry(url).unwrap(),
             token: None,

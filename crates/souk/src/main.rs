@@ -11,7 +11,7 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-mod client;
+use souk_cli::client;
 mod reindex;
 
 #[derive(Parser)]

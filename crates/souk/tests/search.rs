@@ -13,52 +13,23 @@
 #[path = "common/author.rs"]
 mod author;
 mod common;
+#[path = "common/run.rs"]
+mod run;
 
 use author::author_with_publisher;
 use common::{Server, free_port, souk};
+use run::{ok, refused};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// Runs `cmd` with `args`, expecting success; its standard output.
-fn ok(mut cmd: Command, args: &[&str]) -> String {
-    let out = cmd.args(args).output().expect("souk runs");
-    assert!(
-        out.status.success(),
-        "souk {args:?} failed: {}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    stdout(&out)
-}
-
-/// Runs `cmd` with `args`, expecting exit code `code` and exactly one `error:` line; that line.
-fn fails(mut cmd: Command, args: &[&str], code: i32) -> String {
-    let out = cmd.args(args).output().expect("souk runs");
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "souk {args:?}: {}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    assert_eq!(stdout(&out), "", "nothing on stdout from a failure");
-    let err = stderr(&out);
-    let first = err.lines().next().unwrap_or_default().to_owned();
-    assert!(first.starts_with("error: "), "{err}");
-    if code == 1 {
-        assert_eq!(err.lines().count(), 1, "one line from souk {args:?}: {err}");
-    }
-    first
+/// Runs `cmd` with `args`, expecting exit code `code`, an `error:` line and nothing on stdout;
+/// that line.
+fn fails(cmd: Command, args: &[&str], code: i32) -> String {
+    let (line, out) = refused(cmd, args, code);
+    assert_eq!(out, "", "nothing on stdout from a failure");
+    line
 }
 
 /// A `souk serve` whose log (standard error) is read as it runs.

@@ -7,57 +7,24 @@
 #[path = "common/author.rs"]
 mod author;
 mod common;
+#[path = "common/run.rs"]
+mod run;
 
 use author::author_with_publisher;
 use common::{PASSWORD, Server, free_port, souk};
+use run::{ok, refused, stderr, stdout};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
+
+/// Runs `souk args`, expecting a refusal (exit 1, one `error:` line); that line.
+fn fails(cmd: Command, args: &[&str]) -> String {
+    refused(cmd, args, 1).0
+}
 
 const EMAIL: &str = "author@example.com";
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// Runs `cmd` with `args`, expecting success; its standard output.
-fn ok(mut cmd: Command, args: &[&str]) -> String {
-    let out = cmd.args(args).output().expect("souk runs");
-    assert!(
-        out.status.success(),
-        "souk {args:?} failed: {}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    stdout(&out)
-}
-
-/// Runs `cmd` with `args`, expecting exit code 1 and exactly one `error:` line; that line.
-fn fails(mut cmd: Command, args: &[&str]) -> String {
-    let out = cmd.args(args).output().expect("souk runs");
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "souk {args:?}: {}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    let err = stderr(&out);
-    let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(
-        lines.len(),
-        1,
-        "one line expected from souk {args:?}: {err}"
-    );
-    assert!(lines[0].starts_with("error: "), "{err}");
-    lines[0].to_owned()
-}
 
 /// `souk serve` on a free port with its data in `data`, started from `root`.
 async fn serve(root: &Path, data: &Path) -> Server {

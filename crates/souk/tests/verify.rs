@@ -10,59 +10,22 @@
 #[path = "common/author.rs"]
 mod author;
 mod common;
+#[path = "common/run.rs"]
+mod run;
 
 use author::author_with_publisher;
 use common::{Server, free_port, souk};
+use run::{ok, refused, run, stderr, stdout};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use souk_core::signing::{SigningKey, sign};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn run(mut cmd: Command, args: &[&str]) -> Output {
-    cmd.args(args).output().expect("souk runs")
-}
-
-/// Runs `souk args`, expecting success; its standard output.
-fn ok(cmd: Command, args: &[&str]) -> String {
-    let out = run(cmd, args);
-    assert!(
-        out.status.success(),
-        "souk {args:?} failed: {}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    stdout(&out)
-}
-
-/// Runs `souk args`, expecting exit code 1 and exactly one `error:` line on stderr; that line
-/// and the standard output (the check lines).
+/// Runs `souk args`, expecting a refusal (exit 1, one `error:` line); that line and the
+/// standard output (the check lines).
 fn fails(cmd: Command, args: &[&str]) -> (String, String) {
-    let out = run(cmd, args);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "souk {args:?}: {}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    let err = stderr(&out);
-    let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(
-        lines.len(),
-        1,
-        "one line expected from souk {args:?}: {err}"
-    );
-    assert!(lines[0].starts_with("error: "), "{err}");
-    (lines[0].to_owned(), stdout(&out))
+    refused(cmd, args, 1)
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

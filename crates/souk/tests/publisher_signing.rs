@@ -9,49 +9,19 @@
 #[path = "common/author.rs"]
 mod author;
 mod common;
+#[path = "common/run.rs"]
+mod run;
 
 use author::author_with_publisher;
 use common::{Server, free_port, souk};
+use run::{ok, refused, stderr, stdout};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn run(mut cmd: Command, args: &[&str]) -> Output {
-    cmd.args(args).output().expect("souk runs")
-}
-
-fn ok(cmd: Command, args: &[&str]) -> String {
-    let out = run(cmd, args);
-    assert!(
-        out.status.success(),
-        "souk {args:?} failed: {}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    stdout(&out)
-}
-
-/// Runs `souk args`, expecting exit 1 and one `error:` line; that line and the standard output.
+/// Runs `souk args`, expecting a refusal (exit 1, one `error:` line); that line and the
+/// standard output.
 fn fails(cmd: Command, args: &[&str]) -> (String, String) {
-    let out = run(cmd, args);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "souk {args:?}: {}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    let err = stderr(&out);
-    assert_eq!(err.lines().count(), 1, "one line expected: {err}");
-    assert!(err.starts_with("error: "), "{err}");
-    (err.trim_end().to_owned(), stdout(&out))
+    refused(cmd, args, 1)
 }
 
 fn minisign_available() -> bool {
