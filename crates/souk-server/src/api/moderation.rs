@@ -6,6 +6,7 @@ use super::catalog_views::{PublisherView, VersionDetailView, VersionView};
 use crate::AppState;
 use crate::error::{AppError, AppResult, ErrorEnvelope};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, ApiUser};
+use crate::services::catalog::VersionRight;
 use crate::services::moderation::{FileDiff, Review};
 use axum::Json;
 use axum::extract::State;
@@ -409,14 +410,10 @@ pub async fn checks(
     ApiUser(p): ApiUser,
     ApiPath((name, version)): ApiPath<(String, String)>,
 ) -> AppResult<Json<ChecksView>> {
-    let access = state.catalog.module(Some(&p.user), &name).await?;
-    if access.role.is_none() && !access.staff {
-        return Err(AppError::Forbidden(format!(
-            "only members of publisher {} and moderators see the checks' findings",
-            access.module.publisher_slug
-        )));
-    }
-    let v = state.catalog.version(&access, &version).await?;
+    let (_, v) = state
+        .catalog
+        .version_for(&p.user, &name, &version, VersionRight::MemberOrStaff)
+        .await?;
     let (findings, job) = state.moderation.checks_of(&v).await?;
     Ok(Json(checks_view(&v, &findings, job.as_ref())))
 }
@@ -435,16 +432,13 @@ pub async fn rescan(
     ApiUser(p): ApiUser,
     ApiPath((name, version)): ApiPath<(String, String)>,
 ) -> AppResult<(axum::http::StatusCode, Json<VersionView>)> {
-    let access = state.catalog.module(Some(&p.user), &name).await?;
-    if access.role.is_none() && !access.staff {
-        return Err(AppError::Forbidden(format!(
-            "you are not a member of publisher {}",
-            access.module.publisher_slug
-        )));
-    }
+    let (access, v) = state
+        .catalog
+        .version_for(&p.user, &name, &version, VersionRight::MemberOrStaff)
+        .await?;
     let v = state
         .moderation
-        .rescan(&p.actor(), &access.module, &version)
+        .rescan(&p.actor(), &access.module, &v.version)
         .await?;
     Ok((
         axum::http::StatusCode::ACCEPTED,
@@ -473,10 +467,14 @@ pub async fn appeal(
     ApiPath((name, version)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<AppealRequest>,
 ) -> AppResult<Json<VersionView>> {
-    let m = state.catalog.managed_module(&p.user, &name).await?;
+    let (access, v) = state
+        .catalog
+        .version_for(&p.user, &name, &version, VersionRight::Member)
+        .await?;
+    let m = access.module;
     let v = state
         .moderation
-        .appeal(&p.actor(), &m, &version, &req.message)
+        .appeal(&p.actor(), &m, &v.version, &req.message)
         .await?;
     Ok(Json(VersionView::new(&m.name, &v)))
 }

@@ -48,6 +48,15 @@ impl ModuleAccess {
     }
 }
 
+/// Who may act on a version they can see (see [`Catalog::version_for`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionRight {
+    /// Members of its publisher.
+    Member,
+    /// Members of its publisher, moderators and admins.
+    MemberOrStaff,
+}
+
 /// Edits to a module, as a form or JSON sends them: absent fields keep their value.
 #[derive(Debug, Default, Clone, serde::Deserialize, utoipa::ToSchema)]
 pub struct ModuleEdit {
@@ -493,6 +502,31 @@ impl Catalog {
         Ok(access.module)
     }
 
+    /// A version as `user` may act on it with `right`: 404 when they cannot see the module or
+    /// the version (outside its publisher, another's private module or unpublished version is
+    /// not there, for writes too), 403 when they see it but the right is not theirs.
+    pub async fn version_for(
+        &self,
+        user: &User,
+        name: &str,
+        version: &str,
+        right: VersionRight,
+    ) -> AppResult<(ModuleAccess, Version)> {
+        let access = self.module(Some(user), name).await?;
+        let v = self.version(&access, version).await?;
+        let allowed = match right {
+            VersionRight::Member => access.role.is_some(),
+            VersionRight::MemberOrStaff => access.role.is_some() || access.staff,
+        };
+        if !allowed {
+            return Err(AppError::Forbidden(format!(
+                "you are not a member of publisher {}",
+                access.module.publisher_slug
+            )));
+        }
+        Ok((access, v))
+    }
+
     /// Refuses a new module name that is reserved, malformed, or taken in another spelling.
     pub async fn check_new_name(&self, raw: &str) -> AppResult<ModuleName> {
         // The clash is looked up before the shape is judged, so `My_Mod` next to `my-mod` is
@@ -714,8 +748,10 @@ impl Catalog {
         version: &str,
         reason: Option<&str>,
     ) -> AppResult<Version> {
-        let m = self.managed_module(actor.user, name).await?;
-        let v = self.store.version(m.id, version.trim()).await?;
+        let (access, v) = self
+            .version_for(actor.user, name, version, VersionRight::Member)
+            .await?;
+        let m = access.module;
         let reason = match reason {
             Some(r) => Some(text("reason", r, 1, 500)?),
             None => None,

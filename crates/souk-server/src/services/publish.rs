@@ -126,7 +126,7 @@ impl Catalog {
             .module_by_name(&souk_core::normalize_name(target_name))
             .await
         {
-            Ok(module) => self.check_may_publish_to(user, &module, target_name).await,
+            Ok(module) => self.check_may_publish_to(user, &module).await,
             Err(StoreError::NotFound) => {
                 if self.store.publishers_of_user(user.id).await?.is_empty() {
                     return Err(AppError::Forbidden(
@@ -141,21 +141,13 @@ impl Catalog {
     }
 
     /// The caller belongs to the module's publisher, which is not suspended, and the module is
-    /// not archived. `asked` is the name as the caller wrote it.
-    async fn check_may_publish_to(
-        &self,
-        user: &User,
-        module: &Module,
-        asked: &str,
-    ) -> AppResult<()> {
+    /// not archived. Another publisher's private module answers 404, as if it were absent.
+    async fn check_may_publish_to(&self, user: &User, module: &Module) -> AppResult<()> {
         let role = self.role_in(user, module.publisher_id).await?;
         if role.is_none() {
             if module.visibility == Visibility::Private {
-                // Someone else's private module must look absent, yet the name is taken.
-                return Err(AppError::conflict_with(
-                    "name",
-                    format!("the name `{asked}` is taken"),
-                ));
+                // Outside its publisher a private module is not there, for writes too.
+                return Err(AppError::NotFound);
             }
             return Err(AppError::Forbidden(format!(
                 "you are not a member of publisher {}, which owns {}",
@@ -181,8 +173,7 @@ impl Catalog {
         inspection: &Inspection,
     ) -> AppResult<()> {
         let manifest = &inspection.manifest;
-        self.check_may_publish_to(user, module, manifest.name.as_str())
-            .await?;
+        self.check_may_publish_to(user, module).await?;
         if module.name != manifest.name.as_str() {
             return Err(AppError::conflict_with(
                 "name",

@@ -10,6 +10,7 @@ mod bus;
 mod catalog;
 mod idempotency;
 mod jobs;
+mod matrix;
 mod moderation;
 mod openapi;
 mod packages;
