@@ -3,7 +3,8 @@
 //! cannot silently weaken them).
 
 use crate::{Email, ValidationError};
-use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::phc;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::fmt;
 use std::sync::OnceLock;
@@ -81,12 +82,11 @@ impl fmt::Debug for PasswordHash {
 impl PasswordHash {
     pub fn new(password: &Password) -> Self {
         // 16 random bytes, the salt length argon2's own generator uses.
-        let salt = SaltString::encode_b64(&crate::secret::random_bytes::<16>())
-            .expect("16 bytes always encode as a salt");
-        let phc = hasher()
-            .hash_password(password.expose().as_bytes(), &salt)
-            .expect("argon2 hashing with valid parameters cannot fail")
-            .to_string();
+        let salt = crate::secret::random_bytes::<16>();
+        let phc: phc::PasswordHash = hasher()
+            .hash_password_with_salt(password.expose().as_bytes(), &salt)
+            .expect("argon2 hashing with valid parameters cannot fail");
+        let phc = phc.to_string();
         Self(phc)
     }
 
@@ -102,7 +102,7 @@ impl PasswordHash {
     /// Whether `candidate` is the password. Any candidate is accepted here (the policy applies to
     /// new passwords only), and a malformed stored hash simply never matches.
     pub fn verify(&self, candidate: &str) -> bool {
-        match argon2::password_hash::PasswordHash::new(&self.0) {
+        match phc::PasswordHash::new(&self.0) {
             Ok(parsed) => hasher()
                 .verify_password(candidate.as_bytes(), &parsed)
                 .is_ok(),

@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];
     // The OS generator failing is not something a server can carry on from.
-    getrandom::getrandom(&mut buf).expect("the operating system's random generator failed");
+    getrandom::fill(&mut buf).expect("the operating system's random generator failed");
     buf
 }
 

@@ -160,7 +160,7 @@ impl ServerKeys {
 
     /// HMAC-SHA256 of `data` under the server key, as hex.
     pub fn mac_hex(&self, purpose: &str, data: &[u8]) -> String {
-        use hmac::Mac;
+        use hmac::{KeyInit, Mac};
         let mut mac =
             hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.mac_key).expect("any key length");
         mac.update(purpose.as_bytes());

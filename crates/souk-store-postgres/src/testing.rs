@@ -66,6 +66,6 @@ impl Drop for FreshDatabase {
 
 fn random<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
-    getrandom::getrandom(&mut b).expect("OS random generator");
+    getrandom::fill(&mut b).expect("OS random generator");
     b
 }
