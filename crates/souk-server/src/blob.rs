@@ -15,6 +15,7 @@ use futures_util::{Stream, StreamExt, TryStreamExt};
 use object_store::path::Path as ObjectPath;
 use object_store::signer::Signer;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
+use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use std::ops::Range;
 use std::path::PathBuf;
@@ -224,7 +225,7 @@ impl BlobStore {
         if !s3.access_key_id.is_empty() {
             builder = builder
                 .with_access_key_id(&s3.access_key_id)
-                .with_secret_access_key(s3.secret_access_key.expose());
+                .with_secret_access_key(s3.secret_access_key.expose_secret());
         }
         let s3_store = Arc::new(builder.build().context("invalid S3 settings")?);
         Ok(Self {

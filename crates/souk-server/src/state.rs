@@ -15,6 +15,7 @@ use crate::services::counters::{DailyCounter, Tally};
 use crate::services::discovery::Discovery;
 use crate::services::moderation::{CheckJobs, Moderation};
 use crate::services::views::ViewCounter;
+use secrecy::ExposeSecret;
 use souk_store::DynStore;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -98,7 +99,7 @@ impl AppState {
         let views = ViewCounter::new(store.clone());
         let search =
             SearchIndex::open(&crate::search::index_dir(&config.data_dir), store.clone()).await?;
-        let bus = Bus::connect(config.nats.url.expose()).await?;
+        let bus = Bus::connect(config.nats.url.expose_secret()).await?;
         let relay = Relay::new(store.clone(), bus.clone());
         Ok(Self(Arc::new(Inner {
             store: store.clone(),
@@ -138,8 +139,8 @@ impl ServerKeys {
 
     pub fn load_or_create(config: &Config) -> anyhow::Result<Self> {
         use anyhow::Context;
-        if !config.secret_key.is_empty() {
-            return Ok(Self::from_secret(config.secret_key.expose()));
+        if !config.secret_key.expose_secret().is_empty() {
+            return Ok(Self::from_secret(config.secret_key.expose_secret()));
         }
         let path = config.data_dir.join("secret.key");
         match std::fs::read_to_string(&path) {

@@ -2,21 +2,20 @@
 //! protocol to check that the server-rendered pages work as a person would use them (forms,
 //! cookies, redirects), which the plain HTTP tests cannot see.
 //!
-//! The WebDriver client is hand-written on top of `reqwest` and covers only what the test needs.
+//! The WebDriver client is the `fantoccini` crate, over plain HTTP to the local chromedriver.
 //! Without chromedriver the test is skipped, unless `SOUK_TEST_REQUIRE_ALL` is set.
 //! `SOUK_TEST_CHROMEDRIVER` and `SOUK_TEST_CHROMIUM` override where the binaries are looked for.
 
 use crate::{PASSWORD, TestApp};
 use anyhow::{Context, anyhow, bail};
+use fantoccini::Locator;
+use fantoccini::elements::Element;
 use serde_json::{Value, json};
 use std::future::Future;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// The key under which W3C WebDriver returns an element reference.
-const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// Page loads are polled for, rather than slept through: 50 × 100 ms.
 const POLL_ATTEMPTS: u32 = 50;
@@ -104,10 +103,9 @@ impl Drop for Chromedriver {
     }
 }
 
-/// One WebDriver session: a browser window the test drives.
+/// One WebDriver session: a browser window the test drives, through `fantoccini`.
 struct Browser {
-    http: reqwest::Client,
-    session: String,
+    client: fantoccini::Client,
 }
 
 impl Browser {
@@ -117,12 +115,7 @@ impl Browser {
         chromium: &str,
         profile_dir: &Path,
     ) -> anyhow::Result<Self> {
-        // Generous, because starting the browser is the slow part; still bounded so that a
-        // wedged driver fails the test instead of hanging it.
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()?;
-        let caps = json!({ "capabilities": { "alwaysMatch": {
+        let caps = json!({
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": chromium,
@@ -139,121 +132,69 @@ impl Browser {
                     format!("--user-data-dir={}", profile_dir.display()),
                 ],
             },
-        }}});
-        let url = format!("{}/session", driver.base);
-        let value = answer(http.post(&url).json(&caps).send().await, "POST /session")
-            .await
-            .map_err(|e| anyhow!("{e}{}", driver.log_tail()))?;
-        let session = value["sessionId"]
-            .as_str()
-            .ok_or_else(|| anyhow!("new session answered no sessionId: {value}"))?
-            .to_owned();
-        Ok(Self {
-            http,
-            session: format!("{url}/{session}"),
-        })
-    }
-
-    async fn get(&self, path: &str) -> anyhow::Result<Value> {
-        answer(
-            self.http
-                .get(format!("{}{path}", self.session))
-                .send()
-                .await,
-            path,
+        });
+        let Value::Object(caps) = caps else {
+            unreachable!("capabilities are an object")
+        };
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        // Bounded, so that a wedged driver fails the test instead of hanging it.
+        let client = tokio::time::timeout(
+            Duration::from_secs(60),
+            fantoccini::ClientBuilder::new(connector)
+                .capabilities(caps)
+                .connect(&driver.base),
         )
         .await
-    }
-
-    async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
-        answer(
-            self.http
-                .post(format!("{}{path}", self.session))
-                .json(&body)
-                .send()
-                .await,
-            path,
-        )
-        .await
+        .map_err(|_| anyhow!("no new session within 60 s{}", driver.log_tail()))?
+        .map_err(|e| anyhow!("new session: {e}{}", driver.log_tail()))?;
+        Ok(Self { client })
     }
 
     async fn navigate(&self, url: &str) -> anyhow::Result<()> {
-        self.post("/url", json!({ "url": url })).await.map(drop)
+        Ok(self.client.goto(url).await?)
     }
 
     async fn current_url(&self) -> anyhow::Result<String> {
-        let v = self.get("/url").await?;
-        v.as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| anyhow!("GET /url answered {v}"))
+        Ok(self.client.current_url().await?.to_string())
     }
 
     /// The element matching `css` on the current page, failing at once if there is none.
-    async fn find(&self, css: &str) -> anyhow::Result<String> {
-        let v = self
-            .post("/element", json!({ "using": "css selector", "value": css }))
-            .await?;
-        v[ELEMENT_KEY]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| anyhow!("finding {css:?} answered {v}"))
-    }
-
-    async fn send_keys(&self, element: &str, text: &str) -> anyhow::Result<()> {
-        self.post(
-            &format!("/element/{element}/value"),
-            json!({ "text": text }),
-        )
-        .await
-        .map(drop)
-    }
-
-    async fn click(&self, element: &str) -> anyhow::Result<()> {
-        self.post(&format!("/element/{element}/click"), json!({}))
+    async fn find(&self, css: &str) -> anyhow::Result<Element> {
+        self.client
+            .find(Locator::Css(css))
             .await
-            .map(drop)
+            .with_context(|| format!("finding {css:?}"))
     }
 
-    async fn text(&self, element: &str) -> anyhow::Result<String> {
-        let v = self.get(&format!("/element/{element}/text")).await?;
-        v.as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| anyhow!("element text answered {v}"))
+    async fn send_keys(&self, element: &Element, text: &str) -> anyhow::Result<()> {
+        Ok(element.send_keys(text).await?)
     }
 
-    async fn is_selected(&self, element: &str) -> anyhow::Result<bool> {
-        let v = self.get(&format!("/element/{element}/selected")).await?;
-        v.as_bool()
-            .ok_or_else(|| anyhow!("element selected answered {v}"))
+    async fn click(&self, element: &Element) -> anyhow::Result<()> {
+        Ok(element.click().await?)
+    }
+
+    async fn text(&self, element: &Element) -> anyhow::Result<String> {
+        Ok(element.text().await?)
+    }
+
+    async fn is_selected(&self, element: &Element) -> anyhow::Result<bool> {
+        Ok(element.is_selected().await?)
     }
 
     /// Resizes the window, for looking at a page at phone and desktop widths.
     async fn set_window_size(&self, width: u32, height: u32) -> anyhow::Result<()> {
-        self.post("/window/rect", json!({ "width": width, "height": height }))
-            .await
-            .map(drop)
+        Ok(self.client.set_window_size(width, height).await?)
     }
 
     /// Saves a PNG of the visible part of the page.
     async fn screenshot(&self, path: &Path) -> anyhow::Result<()> {
-        use base64::Engine;
-        let v = self.get("/screenshot").await?;
-        let encoded = v
-            .as_str()
-            .ok_or_else(|| anyhow!("GET /screenshot answered {v}"))?;
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .context("decoding the screenshot")?;
+        let png = self.client.screenshot().await?;
         std::fs::write(path, png).with_context(|| format!("writing {}", path.display()))
     }
 
     async fn delete(self) -> anyhow::Result<()> {
-        answer(
-            self.http.delete(&self.session).send().await,
-            "DELETE /session",
-        )
-        .await
-        .map(drop)
+        Ok(self.client.close().await?)
     }
 
     /// Types `text` into the field matching `css`, once the page shows it.
@@ -298,8 +239,8 @@ impl Browser {
         )
     }
 
-    /// Waits for an element matching `css` and answers its reference.
-    async fn wait_for(&self, css: &str) -> anyhow::Result<String> {
+    /// Waits for an element matching `css` and answers it.
+    async fn wait_for(&self, css: &str) -> anyhow::Result<Element> {
         self.wait_until(&format!("an element {css:?}"), || async {
             self.find(css).await.map(Some)
         })
@@ -335,28 +276,6 @@ impl Browser {
         })
         .await
     }
-}
-
-/// Reads a WebDriver answer: `value` on success, the driver's `error` and `message` otherwise.
-async fn answer(
-    sent: Result<reqwest::Response, reqwest::Error>,
-    what: &str,
-) -> anyhow::Result<Value> {
-    let resp = sent.with_context(|| format!("WebDriver {what}"))?;
-    let status = resp.status();
-    let body: Value = resp
-        .json()
-        .await
-        .with_context(|| format!("WebDriver {what}: answer is not JSON"))?;
-    let value = body.get("value").cloned().unwrap_or(Value::Null);
-    if !status.is_success() {
-        bail!(
-            "WebDriver {what} failed with {status}: {} ({})",
-            value["error"].as_str().unwrap_or("unknown error"),
-            value["message"].as_str().unwrap_or_default()
-        );
-    }
-    Ok(value)
 }
 
 /// The chromedriver to use, or `None` when none is installed.
@@ -396,7 +315,7 @@ impl Session {
             eprintln!("skipped: chromedriver not installed");
             return None;
         };
-        // The WebDriver client is a reqwest client, which needs the process's TLS provider.
+        // The tests' own HTTP client (reqwest, for the API side) needs the TLS provider.
         souk_server::install_crypto_provider();
         let chromium =
             std::env::var("SOUK_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
