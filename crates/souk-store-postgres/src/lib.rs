@@ -71,6 +71,7 @@ pub struct PostgresStore {
 
 souk_store::sql_store_impls!(PostgresStore, sqlx::Postgres);
 souk_store::sql_catalog_impls!(PostgresStore, sqlx::Postgres);
+souk_store::sql_version_impls!(PostgresStore, sqlx::Postgres);
 souk_store::sql_discovery_impls!(PostgresStore, sqlx::Postgres);
 souk_store::sql_trust_impls!(PostgresStore, sqlx::Postgres);
 souk_store::sql_moderation_impls!(PostgresStore, sqlx::Postgres);

@@ -72,6 +72,7 @@ pub struct SqliteStore {
 
 souk_store::sql_store_impls!(SqliteStore, sqlx::Sqlite);
 souk_store::sql_catalog_impls!(SqliteStore, sqlx::Sqlite);
+souk_store::sql_version_impls!(SqliteStore, sqlx::Sqlite);
 souk_store::sql_discovery_impls!(SqliteStore, sqlx::Sqlite);
 souk_store::sql_trust_impls!(SqliteStore, sqlx::Sqlite);
 souk_store::sql_moderation_impls!(SqliteStore, sqlx::Sqlite);

@@ -35,6 +35,7 @@ pub mod sql_moderation;
 pub mod sql_outbox;
 pub mod sql_publisher_keys;
 pub mod sql_trust;
+pub mod sql_versions;
 pub mod throttle;
 pub mod tokens;
 pub mod trust;
