@@ -222,3 +222,15 @@ impl From<StoreError> for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// A staging failure (an upload streamed to disk) and its answer.
+impl From<crate::blob::StageError> for AppError {
+    fn from(e: crate::blob::StageError) -> Self {
+        use crate::blob::StageError;
+        match e {
+            StageError::TooLarge { .. } => AppError::PayloadTooLarge,
+            StageError::Body(m) => AppError::bad_request("upload_interrupted", m),
+            StageError::Io(e) => AppError::internal(e),
+        }
+    }
+}

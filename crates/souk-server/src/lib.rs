@@ -10,8 +10,10 @@ pub mod bus;
 pub mod checks;
 pub mod config;
 pub mod demo;
+pub mod download;
 pub mod error;
 pub mod extract;
+pub mod files;
 pub mod jobs;
 pub mod metrics;
 pub mod policy;
@@ -19,6 +21,7 @@ pub mod search;
 pub mod services;
 pub mod signing;
 pub mod state;
+pub mod views;
 pub mod web;
 
 pub use config::{Config, Layers};
@@ -88,10 +91,14 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application: API, web UI, fallbacks and the middleware stack.
 pub fn app(state: AppState) -> Router {
-    let web = web::router(&state.config).layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        web::context,
-    ));
+    // The reference page at /api/docs renders the API's document; `web` gets it from here
+    // rather than importing `api`.
+    let web = web::router(&state.config)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            web::context,
+        ))
+        .layer(axum::Extension(web::docs::ApiDocument(api::openapi())));
     let csp = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
                form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
     Router::new()

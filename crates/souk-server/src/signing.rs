@@ -43,7 +43,7 @@ impl RegistryKeys {
         if !keys.iter().any(|k| k.is_valid_at(now)) {
             let key = StoredSigningKey::generate(now);
             let path = dir.join(format!("{}.json", key.key.id().to_hex()));
-            crate::state::write_private(&path, &key.to_json())
+            crate::files::write_private(&path, &key.to_json())
                 .with_context(|| format!("cannot write {}", path.display()))?;
             tracing::info!(key_id = %key.key.id(), path = %path.display(), "created a registry signing key");
             keys.push(key);
@@ -119,7 +119,7 @@ fn replace_key_file(dir: &Path, key: &StoredSigningKey) -> anyhow::Result<()> {
     let path = dir.join(format!("{id}.json"));
     let staged = dir.join(format!("{id}.json.tmp"));
     let _ = std::fs::remove_file(&staged);
-    crate::state::write_private(&staged, &key.to_json())
+    crate::files::write_private(&staged, &key.to_json())
         .and_then(|()| std::fs::File::open(&staged)?.sync_all())
         .and_then(|()| std::fs::rename(&staged, &path))
         .with_context(|| format!("cannot write {}", path.display()))

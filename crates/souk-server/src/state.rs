@@ -151,7 +151,7 @@ impl ServerKeys {
             ),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let secret = souk_core::secret::random_hex32();
-                write_private(&path, &secret)
+                crate::files::write_private(&path, &secret)
                     .with_context(|| format!("cannot create {}", path.display()))?;
                 Ok(Self::from_secret(&secret))
             }
@@ -169,14 +169,4 @@ impl ServerKeys {
         mac.update(data);
         hex::encode(mac.finalize().into_bytes())
     }
-}
-
-/// Writes a file only its owner can read.
-pub(crate) fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    opts.open(path)?.write_all(contents.as_bytes())
 }

@@ -3,7 +3,6 @@
 
 pub mod audit;
 pub mod auth;
-pub mod catalog_views;
 pub mod discovery;
 pub mod jobs;
 pub mod keys;
@@ -14,7 +13,10 @@ pub mod publishers;
 pub mod system;
 pub mod tokens;
 pub mod versions;
-pub mod views;
+
+// The shapes the web pages share live outside `api`; these names keep the handlers' paths.
+pub use crate::views;
+pub use crate::views::catalog as catalog_views;
 
 use crate::AppState;
 use axum::Router;

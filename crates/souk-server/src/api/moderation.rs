@@ -8,13 +8,12 @@ use crate::error::{AppError, AppResult, ErrorEnvelope};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, ApiUser};
 use crate::services::catalog::VersionRight;
 use crate::services::moderation::{FileDiff, Review};
+use crate::views::moderation::{CheckJobView, publisher_filter};
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use souk_core::Cursor;
-use souk_store::{
-    Job, PublisherFilter, PublisherMessage, QueueEntry, StoredFinding, VersionStatus,
-};
+use souk_store::{Job, PublisherMessage, QueueEntry, StoredFinding, VersionStatus};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Serialize, ToSchema)]
@@ -41,28 +40,6 @@ impl From<&StoredFinding> for FindingView {
             line: f.line,
             column: f.column,
             message: f.message.clone(),
-        }
-    }
-}
-
-/// The check job of a version, while there is one.
-#[derive(Serialize, ToSchema)]
-pub struct CheckJobView {
-    /// Attempts made so far.
-    pub attempts: i64,
-    /// Why the last attempt could not finish.
-    pub last_error: Option<String>,
-    /// `queued`, or `dead` once the checks gave up after their last attempt: the version then
-    /// waits for a rescan (or an administrator's retry of the job).
-    pub status: &'static str,
-}
-
-impl From<&Job> for CheckJobView {
-    fn from(j: &Job) -> Self {
-        Self {
-            attempts: j.attempts,
-            last_error: j.last_error.clone(),
-            status: if j.dead { "dead" } else { "queued" },
         }
     }
 }
@@ -546,22 +523,6 @@ pub async fn publishers(
         items: items.iter().map(AdminPublisherView::from).collect(),
         next_cursor,
     }))
-}
-
-pub fn publisher_filter(raw: Option<&str>) -> AppResult<PublisherFilter> {
-    match raw.unwrap_or("all") {
-        "all" | "" => Ok(PublisherFilter::All),
-        "verification_requested" => Ok(PublisherFilter::VerificationRequested),
-        "verified" => Ok(PublisherFilter::Verified),
-        "suspended" => Ok(PublisherFilter::Suspended),
-        other => Err(AppError::unprocessable(
-            "invalid_filter",
-            "filter",
-            format!(
-                "unknown filter `{other}`; use all, verification_requested, verified or suspended"
-            ),
-        )),
-    }
 }
 
 /// Verifies a publisher: the badge shows beside its name everywhere (admins).

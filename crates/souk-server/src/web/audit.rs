@@ -5,8 +5,8 @@
 
 use super::{Layout, PageError, WebContext, render};
 use crate::AppState;
-use crate::api::audit::{AuditParams, csv_response};
 use crate::error::AppError;
+use crate::views::audit::{AuditParams, csv_response};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;

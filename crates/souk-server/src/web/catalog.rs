@@ -7,10 +7,10 @@ use super::views::{
 };
 use super::{Layout, PageError, WebContext, render};
 use crate::AppState;
-use crate::api::catalog_views::{PublisherView, ScreenshotView, description_html};
-use crate::api::versions::serve_download;
+use crate::download::serve_download;
 use crate::extract::Client;
 use crate::services::catalog::{Browse, Listing};
+use crate::views::catalog::{PublisherView, ScreenshotView, description_html};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;

@@ -9,7 +9,7 @@ use super::csrf::CheckedForm;
 use super::views::date;
 use super::{Layout, PageError, WebContext, back, render};
 use crate::AppState;
-use crate::api::moderation::publisher_filter;
+use crate::views::moderation::publisher_filter;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;

@@ -222,8 +222,15 @@ fn schemas(doc: &Value) -> Vec<Schema> {
         .collect()
 }
 
-pub async fn page(ctx: WebContext) -> Result<Response, PageError> {
-    let doc = serde_json::to_value(crate::api::openapi())
+/// The API's OpenAPI document, handed to the web pages by [`crate::app`].
+#[derive(Clone, Copy)]
+pub struct ApiDocument(pub &'static utoipa::openapi::OpenApi);
+
+pub async fn page(
+    ctx: WebContext,
+    axum::Extension(ApiDocument(document)): axum::Extension<ApiDocument>,
+) -> Result<Response, PageError> {
+    let doc = serde_json::to_value(document)
         .map_err(|e| PageError(crate::error::AppError::internal(e)))?;
     let mut groups: Vec<Group> = doc["tags"]
         .as_array()

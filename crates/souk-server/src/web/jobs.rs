@@ -6,7 +6,7 @@ use super::console::Tab;
 use super::csrf::{CheckedForm, NoFields};
 use super::{Layout, PageError, WebContext, back, render};
 use crate::AppState;
-use crate::api::jobs::{JobView, JobsQuery, parse_status};
+use crate::views::jobs::{JobView, JobsQuery, parse_status};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;

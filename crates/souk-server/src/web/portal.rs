@@ -11,22 +11,15 @@ use super::csrf::{CheckedForm, NoFields};
 use super::portal_trust::{self, PublisherTrust};
 use super::upload::{Sink, read_upload};
 use super::views::{CategoryOption, ModuleCard, VersionRow, category_options, date, human_size};
+use super::views::{module_url, publisher_url};
 use super::{Layout, PageError, WebContext, back, redirect_with_flash, refusal, render};
 use crate::AppState;
-use crate::api::catalog_views::{PublisherView, ScreenshotView, image_url};
 use crate::services::catalog::{ModuleEdit, publisher_profile};
+use crate::views::catalog::{PublisherView, ScreenshotView, image_url};
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
-
-pub(super) fn publisher_url(slug: &str) -> String {
-    format!("/portal/publishers/{slug}")
-}
-
-pub(super) fn module_url(name: &str) -> String {
-    format!("/portal/modules/{name}")
-}
 
 /// A `<select>` choice.
 pub struct Choice {

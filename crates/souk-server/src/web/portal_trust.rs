@@ -8,7 +8,7 @@
 //! owner, as over the API), the moderation service, then back to the page with a flash.
 
 use super::csrf::{CheckedForm, NoFields};
-use super::portal::publisher_url;
+use super::views::publisher_url;
 use super::views::{ChecksPanel, date, status_label};
 use super::{Layout, PageError, WebContext, back, render};
 use crate::AppState;

@@ -7,7 +7,6 @@
 
 use super::{PageError, WebContext};
 use crate::AppState;
-use crate::api::versions::stage_error;
 use crate::blob::{StageError, Staged};
 use crate::error::{AppError, AppResult};
 use crate::services::catalog::MAX_IMAGE_BYTES;
@@ -225,7 +224,7 @@ async fn read_package(
         // The whole form passed the route's limit (text fields around the file): one message
         // for the lot.
         Err(StageError::Body(_)) if over_body_limit => Err(AppError::PayloadTooLarge),
-        Err(e) => Err(stage_error(e)),
+        Err(e) => Err(AppError::from(e)),
     }
 }
 

@@ -3,9 +3,9 @@
 //! publisher portal, so both read the same thing), and the small formatting helpers (sizes,
 //! dates) they share.
 
-use crate::api::catalog_views::image_url;
-use crate::api::moderation::CheckJobView;
 use crate::search::schema::Card;
+use crate::views::catalog::image_url;
+use crate::views::moderation::CheckJobView;
 use souk_core::Timestamp;
 use souk_store::{Category, Job, Module, StoredFinding, Version, VersionStatus, Visibility};
 
@@ -311,6 +311,16 @@ pub fn category_options(all: &[Category], selected: Option<i64>) -> Vec<Category
     let mut out = Vec::with_capacity(all.len());
     children(all, None, 0, selected, &mut out);
     out
+}
+
+/// A publisher's page in the portal.
+pub(super) fn publisher_url(slug: &str) -> String {
+    format!("/portal/publishers/{slug}")
+}
+
+/// A module's page in the portal.
+pub(super) fn module_url(name: &str) -> String {
+    format!("/portal/modules/{name}")
 }
 
 #[cfg(test)]

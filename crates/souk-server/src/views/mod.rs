@@ -1,5 +1,12 @@
-//! The JSON shapes the API answers. Kept apart from store rows so that a column added to a table
-//! never leaks into a response by accident.
+//! What a client sees: the JSON shapes the API answers and the parts of them the web pages show
+//! too, and the query parameters both read. Shared by `api` and `web`, which do not import from
+//! each other. Kept apart from store rows so that a column added to a table never leaks into a
+//! response by accident.
+
+pub mod audit;
+pub mod catalog;
+pub mod jobs;
+pub mod moderation;
 
 use serde::Serialize;
 use souk_store::{ApiToken, User};
