@@ -22,6 +22,7 @@ pub mod docs;
 pub mod jobs;
 pub mod pages;
 pub mod portal;
+pub mod portal_access;
 pub mod portal_trust;
 pub mod search;
 pub mod upload;

@@ -8,6 +8,7 @@
 
 use super::catalog::{ListQuery, viewer};
 use super::csrf::{CheckedForm, NoFields};
+use super::portal_access::{ManagedModule, MemberOf};
 use super::portal_trust::{self, PublisherTrust};
 use super::upload::{Sink, read_upload};
 use super::views::{CategoryOption, ModuleCard, VersionRow, category_options, date, human_size};
@@ -160,12 +161,14 @@ pub struct NoticesQuery {
 pub async fn publisher(
     State(state): State<AppState>,
     ctx: WebContext,
-    Path(slug): Path<String>,
+    MemberOf {
+        user,
+        publisher: p,
+        role,
+    }: MemberOf,
     Query(q): Query<ListQuery>,
     Query(nq): Query<NoticesQuery>,
 ) -> Result<Response, PageError> {
-    let user = ctx.require_user()?;
-    let (p, role) = state.catalog.membership(&user.user, &slug).await?;
     let before = nq.notices_before.and_then(|b| b.parse().ok());
     let trust = PublisherTrust::load(&state, &p, before).await?;
     let (_, members) = state.catalog.members(&user.user, &p.slug).await?;
@@ -225,11 +228,11 @@ pub struct AddKeyForm {
 pub async fn add_key(
     State(state): State<AppState>,
     ctx: WebContext,
-    Path(slug): Path<String>,
+    MemberOf {
+        user, publisher: p, ..
+    }: MemberOf,
     CheckedForm(form): CheckedForm<AddKeyForm>,
 ) -> Result<Response, PageError> {
-    let user = ctx.require_user()?;
-    let (p, _) = state.catalog.membership(&user.user, &slug).await?;
     let result = state
         .catalog
         .register_publisher_key(&user.actor(), &p.slug, &form.public_key, Some(&form.name))
@@ -242,11 +245,12 @@ pub async fn add_key(
 pub async fn revoke_key(
     State(state): State<AppState>,
     ctx: WebContext,
-    Path((slug, id)): Path<(String, String)>,
+    MemberOf {
+        user, publisher: p, ..
+    }: MemberOf,
+    Path((_, id)): Path<(String, String)>,
     CheckedForm(NoFields {}): CheckedForm<NoFields>,
 ) -> Result<Response, PageError> {
-    let user = ctx.require_user()?;
-    let (p, _) = state.catalog.membership(&user.user, &slug).await?;
     let result = state
         .catalog
         .revoke_publisher_key(&user.actor(), &p.slug, &id)
@@ -274,11 +278,11 @@ pub struct ProfileForm {
 pub async fn update_profile(
     State(state): State<AppState>,
     ctx: WebContext,
-    Path(slug): Path<String>,
+    MemberOf {
+        user, publisher: p, ..
+    }: MemberOf,
     CheckedForm(form): CheckedForm<ProfileForm>,
 ) -> Result<Response, PageError> {
-    let user = ctx.require_user()?;
-    let (p, _) = state.catalog.membership(&user.user, &slug).await?;
     let result = match publisher_profile(
         &form.display_name,
         Some(&form.bio),
@@ -301,11 +305,11 @@ pub async fn update_profile(
 pub async fn upload_logo(
     State(state): State<AppState>,
     ctx: WebContext,
-    Path(slug): Path<String>,
+    MemberOf {
+        user, publisher: p, ..
+    }: MemberOf,
     form: Multipart,
 ) -> Result<Response, PageError> {
-    let user = ctx.require_user()?;
-    let (p, _) = state.catalog.membership(&user.user, &slug).await?;
     let upload = read_upload(&state, &ctx, form, "logo", Sink::Image).await?;
     let result = match upload.image() {
         Ok(bytes) => {
@@ -332,11 +336,11 @@ pub struct AddMemberForm {
 pub async fn add_member(
     State(state): State<AppState>,
     ctx: WebContext,
-    Path(slug): Path<String>,
+    MemberOf {
+        user, publisher: p, ..
+    }: MemberOf,
     CheckedForm(form): CheckedForm<AddMemberForm>,
 ) -> Result<Response, PageError> {
-    let user = ctx.require_user()?;
-    let (p, _) = state.catalog.membership(&user.user, &slug).await?;
     let result = state
         .catalog
         .add_member(&user.actor(), &p.slug, &form.email, &form.role)
@@ -355,11 +359,12 @@ pub struct RoleForm {
 pub async fn set_role(
     State(state): State<AppState>,
     ctx: WebContext,
-    Path((slug, member_id)): Path<(String, i64)>,
+    MemberOf {
+        user, publisher: p, ..
+    }: MemberOf,
+    Path((_, member_id)): Path<(String, i64)>,
     CheckedForm(form): CheckedForm<RoleForm>,
 ) -> Result<Response, PageError> {
-    let user = ctx.require_user()?;
-    let (p, _) = state.catalog.membership(&user.user, &slug).await?;
     let result = state
         .catalog
         .set_member_role(&user.actor(), &p.slug, member_id, Some(&form.role))
@@ -373,11 +378,12 @@ pub async fn set_role(
 pub async fn remove_member(
     State(state): State<AppState>,
     ctx: WebContext,
-    Path((slug, member_id)): Path<(String, i64)>,
+    MemberOf {
+        user, publisher: p, ..
+    }: MemberOf,
+    Path((_, member_id)): Path<(String, i64)>,
     CheckedForm(NoFields {}): CheckedForm<NoFields>,
 ) -> Result<Response, PageError> {
-    let user = ctx.require_user()?;
-    let (p, _) = state.catalog.membership(&user.user, &slug).await?;
     let result = state
         .catalog
         .set_member_role(&user.actor(), &p.slug, member_id, None)
@@ -409,11 +415,11 @@ pub struct CreateModuleForm {
 pub async fn create_module(
     State(state): State<AppState>,
     ctx: WebContext,
-    Path(slug): Path<String>,
+    MemberOf {
+        user, publisher: p, ..
+    }: MemberOf,
     CheckedForm(form): CheckedForm<CreateModuleForm>,
 ) -> Result<Response, PageError> {
-    let user = ctx.require_user()?;
-    let (p, _) = state.catalog.membership(&user.user, &slug).await?;
     let result = state
         .catalog
         .create_module(
@@ -460,10 +466,8 @@ struct ModulePage {
 pub async fn module(
     State(state): State<AppState>,
     ctx: WebContext,
-    Path(name): Path<String>,
+    ManagedModule { user, module: m }: ManagedModule,
 ) -> Result<Response, PageError> {
-    let user = ctx.require_user()?;
-    let m = state.catalog.managed_module(&user.user, &name).await?;
     let access = state.catalog.module(Some(&user.user), &m.name).await?;
     let versions = state.catalog.versions(&access).await?;
     let screenshots = state.catalog.screenshots(&m).await?;
@@ -523,11 +527,9 @@ impl From<EditModuleForm> for ModuleEdit {
 pub async fn edit_module(
     State(state): State<AppState>,
     ctx: WebContext,
-    Path(name): Path<String>,
+    ManagedModule { user, module: m }: ManagedModule,
     CheckedForm(form): CheckedForm<EditModuleForm>,
 ) -> Result<Response, PageError> {
-    let user = ctx.require_user()?;
-    let m = state.catalog.managed_module(&user.user, &name).await?;
     let result = state
         .catalog
         .update_module(&user.user, &m.name, form.into())
@@ -540,11 +542,9 @@ pub async fn edit_module(
 pub async fn upload_icon(
     State(state): State<AppState>,
     ctx: WebContext,
-    Path(name): Path<String>,
+    ManagedModule { user, module: m }: ManagedModule,
     form: Multipart,
 ) -> Result<Response, PageError> {
-    let user = ctx.require_user()?;
-    let m = state.catalog.managed_module(&user.user, &name).await?;
     let upload = read_upload(&state, &ctx, form, "icon", Sink::Image).await?;
     let result = match upload.image() {
         Ok(bytes) => state.catalog.set_icon(&user.user, &m.name, bytes).await,
@@ -558,11 +558,9 @@ pub async fn upload_icon(
 pub async fn add_screenshot(
     State(state): State<AppState>,
     ctx: WebContext,
-    Path(name): Path<String>,
+    ManagedModule { user, module: m }: ManagedModule,
     form: Multipart,
 ) -> Result<Response, PageError> {
-    let user = ctx.require_user()?;
-    let m = state.catalog.managed_module(&user.user, &name).await?;
     let upload = read_upload(&state, &ctx, form, "image", Sink::Image).await?;
     let caption = upload.field("caption").to_owned();
     let result = match upload.image() {
@@ -582,11 +580,10 @@ pub async fn add_screenshot(
 pub async fn delete_screenshot(
     State(state): State<AppState>,
     ctx: WebContext,
-    Path((name, id)): Path<(String, i64)>,
+    ManagedModule { user, module: m }: ManagedModule,
+    Path((_, id)): Path<(String, i64)>,
     CheckedForm(NoFields {}): CheckedForm<NoFields>,
 ) -> Result<Response, PageError> {
-    let user = ctx.require_user()?;
-    let m = state.catalog.managed_module(&user.user, &name).await?;
     let result = state
         .catalog
         .delete_screenshot(&user.user, &m.name, id)
@@ -599,11 +596,9 @@ pub async fn delete_screenshot(
 async fn set_archived(
     state: AppState,
     ctx: WebContext,
-    name: String,
+    ManagedModule { user, module: m }: ManagedModule,
     archived: bool,
 ) -> Result<Response, PageError> {
-    let user = ctx.require_user()?;
-    let m = state.catalog.managed_module(&user.user, &name).await?;
     let result = state
         .catalog
         .set_archived(&user.user, &m.name, archived)
@@ -623,19 +618,19 @@ async fn set_archived(
 pub async fn archive(
     State(state): State<AppState>,
     ctx: WebContext,
-    Path(name): Path<String>,
+    module: ManagedModule,
     CheckedForm(NoFields {}): CheckedForm<NoFields>,
 ) -> Result<Response, PageError> {
-    set_archived(state, ctx, name, true).await
+    set_archived(state, ctx, module, true).await
 }
 
 pub async fn unarchive(
     State(state): State<AppState>,
     ctx: WebContext,
-    Path(name): Path<String>,
+    module: ManagedModule,
     CheckedForm(NoFields {}): CheckedForm<NoFields>,
 ) -> Result<Response, PageError> {
-    set_archived(state, ctx, name, false).await
+    set_archived(state, ctx, module, false).await
 }
 
 /// Publishes the uploaded package as a new version. The file is streamed to a staged file as it
@@ -643,11 +638,9 @@ pub async fn unarchive(
 pub async fn upload_version(
     State(state): State<AppState>,
     ctx: WebContext,
-    Path(name): Path<String>,
+    ManagedModule { user, module: m }: ManagedModule,
     form: Multipart,
 ) -> Result<Response, PageError> {
-    let user = ctx.require_user()?;
-    let m = state.catalog.managed_module(&user.user, &name).await?;
     // A suspended publisher or an archived module is refused before the file is read.
     state.catalog.precheck_publish(&user.user, &m.name).await?;
     let limit = state.config.packages.max_upload_bytes;
@@ -688,11 +681,10 @@ pub struct YankForm {
 pub async fn yank(
     State(state): State<AppState>,
     ctx: WebContext,
-    Path((name, version)): Path<(String, String)>,
+    ManagedModule { user, module: m }: ManagedModule,
+    Path((_, version)): Path<(String, String)>,
     CheckedForm(form): CheckedForm<YankForm>,
 ) -> Result<Response, PageError> {
-    let user = ctx.require_user()?;
-    let m = state.catalog.managed_module(&user.user, &name).await?;
     let result = state
         .catalog
         .set_yanked(&user.actor(), &m.name, &version, Some(&form.reason))
@@ -708,11 +700,10 @@ pub async fn yank(
 pub async fn unyank(
     State(state): State<AppState>,
     ctx: WebContext,
-    Path((name, version)): Path<(String, String)>,
+    ManagedModule { user, module: m }: ManagedModule,
+    Path((_, version)): Path<(String, String)>,
     CheckedForm(NoFields {}): CheckedForm<NoFields>,
 ) -> Result<Response, PageError> {
-    let user = ctx.require_user()?;
-    let m = state.catalog.managed_module(&user.user, &name).await?;
     let result = state
         .catalog
         .set_yanked(&user.actor(), &m.name, &version, None)

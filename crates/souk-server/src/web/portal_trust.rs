@@ -8,6 +8,7 @@
 //! owner, as over the API), the moderation service, then back to the page with a flash.
 
 use super::csrf::{CheckedForm, NoFields};
+use super::portal_access::{ManagedModule, MemberOf};
 use super::views::publisher_url;
 use super::views::{ChecksPanel, date, status_label};
 use super::{Layout, PageError, WebContext, back, render};
@@ -50,10 +51,9 @@ struct VersionPage {
 pub async fn version(
     State(state): State<AppState>,
     ctx: WebContext,
-    Path((name, version)): Path<(String, String)>,
+    ManagedModule { user, module: m }: ManagedModule,
+    Path((_, version)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let user = ctx.require_user()?;
-    let m = state.catalog.managed_module(&user.user, &name).await?;
     let access = state.catalog.module(Some(&user.user), &m.name).await?;
     let v = state.catalog.version(&access, &version).await?;
     let (findings, job) = state.moderation.checks_of(&v).await?;
@@ -82,11 +82,10 @@ pub async fn version(
 pub async fn rescan(
     State(state): State<AppState>,
     ctx: WebContext,
-    Path((name, version)): Path<(String, String)>,
+    ManagedModule { user, module: m }: ManagedModule,
+    Path((_, version)): Path<(String, String)>,
     CheckedForm(NoFields {}): CheckedForm<NoFields>,
 ) -> Result<Response, PageError> {
-    let user = ctx.require_user()?;
-    let m = state.catalog.managed_module(&user.user, &name).await?;
     let result = state.moderation.rescan(&user.actor(), &m, &version).await;
     back(&ctx, &version_url(&m.name, &version), result, |v| {
         format!(
@@ -105,11 +104,10 @@ pub struct AppealForm {
 pub async fn appeal(
     State(state): State<AppState>,
     ctx: WebContext,
-    Path((name, version)): Path<(String, String)>,
+    ManagedModule { user, module: m }: ManagedModule,
+    Path((_, version)): Path<(String, String)>,
     CheckedForm(form): CheckedForm<AppealForm>,
 ) -> Result<Response, PageError> {
-    let user = ctx.require_user()?;
-    let m = state.catalog.managed_module(&user.user, &name).await?;
     let result = state
         .moderation
         .appeal(&user.actor(), &m, &version, &form.message)
@@ -204,11 +202,9 @@ pub struct MarkReadForm {
 pub async fn mark_read(
     State(state): State<AppState>,
     ctx: WebContext,
-    Path(slug): Path<String>,
+    MemberOf { publisher: p, .. }: MemberOf,
     CheckedForm(form): CheckedForm<MarkReadForm>,
 ) -> Result<Response, PageError> {
-    let user = ctx.require_user()?;
-    let (p, _) = state.catalog.membership(&user.user, &slug).await?;
     let result = state.moderation.mark_read(&p, form.up_to).await;
     back(&ctx, &publisher_url(&p.slug), result, |()| {
         "Notices marked read.".into()
