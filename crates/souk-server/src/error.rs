@@ -234,3 +234,23 @@ impl From<crate::blob::StageError> for AppError {
         }
     }
 }
+
+/// The accounts service's failures, answered the same way by the API and the web pages.
+impl From<crate::services::accounts::AccountError> for AppError {
+    fn from(e: crate::services::accounts::AccountError) -> Self {
+        use crate::services::accounts::AccountError;
+        match e {
+            AccountError::Unauthenticated => AppError::Unauthorized,
+            AccountError::NotAllowed(message) => AppError::Forbidden(message),
+            AccountError::RegistrationClosed => {
+                AppError::Forbidden("registration is closed on this marketplace".into())
+            }
+            AccountError::Throttled { retry_after_secs } => {
+                AppError::TooManyRequests { retry_after_secs }
+            }
+            AccountError::Invalid(v) => AppError::Validation(v),
+            AccountError::Store(e) => AppError::from(e),
+            AccountError::Internal(e) => AppError::Internal(e),
+        }
+    }
+}

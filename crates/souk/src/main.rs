@@ -220,7 +220,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                         .create_user(&email, password, display_name.as_deref(), role)
                         .await;
                     store.close().await;
-                    let user = created.map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
+                    let user = created.map_err(|e| {
+                        anyhow::anyhow!(
+                            "{}",
+                            souk_server::error::AppError::from(e).public_message()
+                        )
+                    })?;
                     println!("created {} user {} (id {})", user.role, user.email, user.id);
                 }
                 AdminCommand::Reindex => reindex::run(&config).await?,

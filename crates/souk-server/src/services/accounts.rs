@@ -3,7 +3,6 @@
 
 use super::audit::{Actor, system_entry};
 use crate::config::AuthConfig;
-use crate::error::{AppError, AppResult};
 use serde_json::json;
 use souk_core::token::{display_prefix, hash_token};
 use souk_core::{Email, Password, PasswordHash, Role, Scope, Scopes, Timestamp, TokenKind};
@@ -13,6 +12,33 @@ use souk_store::{
 };
 use std::sync::Arc;
 use tokio::sync::Semaphore;
+
+/// What can go wrong in accounts, in the service's own words. The API and the web pages turn it
+/// into their answers in one place (`From<AccountError> for AppError` in `error.rs`).
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// A missing, malformed, unknown, expired or revoked credential, or a wrong password: all
+    /// answered the same way, so that a caller learns nothing about which accounts exist.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// Signed in, but this credential may not do this (a scope it lacks, a token where a
+    /// password session is needed).
+    #[error("{0}")]
+    NotAllowed(String),
+    #[error("registration is closed on this marketplace")]
+    RegistrationClosed,
+    /// Too many failed sign-ins for the account or the client address within the window.
+    #[error("too many attempts; try again later")]
+    Throttled { retry_after_secs: u64 },
+    #[error(transparent)]
+    Invalid(#[from] souk_core::ValidationError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+pub type AccountResult<T> = Result<T, AccountError>;
 
 #[derive(Clone)]
 pub struct Accounts {
@@ -46,11 +72,11 @@ pub enum Credential {
 
 impl Principal {
     /// 403 unless the credential carries `scope`.
-    pub fn require_scope(&self, scope: Scope) -> AppResult<()> {
+    pub fn require_scope(&self, scope: Scope) -> AccountResult<()> {
         if self.scopes.contains(scope) {
             Ok(())
         } else {
-            Err(AppError::Forbidden(format!(
+            Err(AccountError::NotAllowed(format!(
                 "this token lacks the `{}` scope",
                 scope.as_str()
             )))
@@ -59,10 +85,10 @@ impl Principal {
 
     /// 403 unless the caller signed in with a password: account settings are not for API tokens,
     /// so a leaked token cannot take over the account.
-    pub fn require_session(&self) -> AppResult<()> {
+    pub fn require_session(&self) -> AccountResult<()> {
         match self.credential {
             Credential::Session(_) => Ok(()),
-            Credential::Token { .. } => Err(AppError::Forbidden(
+            Credential::Token { .. } => Err(AccountError::NotAllowed(
                 "account settings need a signed-in session, not an API token".into(),
             )),
         }
@@ -83,7 +109,7 @@ impl Principal {
     /// 403 unless the caller may manage a token with `scopes`: a signed-in session may manage
     /// any of the user's tokens; a personal token only those whose every scope it holds itself,
     /// so a narrow token can neither mint nor revoke a wider one.
-    pub fn require_scopes_of(&self, scopes: &Scopes) -> AppResult<()> {
+    pub fn require_scopes_of(&self, scopes: &Scopes) -> AccountResult<()> {
         scopes
             .iter()
             .try_for_each(|scope| self.require_scope(scope))
@@ -115,11 +141,15 @@ impl Accounts {
     async fn hash_work<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
-    ) -> AppResult<T> {
-        let _permit = self.hashing.acquire().await.map_err(AppError::internal)?;
+    ) -> AccountResult<T> {
+        let _permit = self
+            .hashing
+            .acquire()
+            .await
+            .map_err(|e| AccountError::Internal(e.into()))?;
         tokio::task::spawn_blocking(work)
             .await
-            .map_err(AppError::internal)
+            .map_err(|e| AccountError::Internal(e.into()))
     }
 
     pub fn registration_open(&self) -> bool {
@@ -135,7 +165,7 @@ impl Accounts {
         password: &str,
         display_name: Option<&str>,
         role: Role,
-    ) -> AppResult<User> {
+    ) -> AccountResult<User> {
         let new = new_user(email, password, display_name, role)?;
         let tx = self.store.begin().await?;
         let user = tx.create_user(&new, Timestamp::now()).await?;
@@ -161,11 +191,9 @@ impl Accounts {
         password: &str,
         display_name: Option<&str>,
         client_addr: &str,
-    ) -> AppResult<User> {
+    ) -> AccountResult<User> {
         if !self.config.allow_registration {
-            return Err(AppError::Forbidden(
-                "registration is closed on this marketplace".into(),
-            ));
+            return Err(AccountError::RegistrationClosed);
         }
         let new = new_user(email, password, display_name, Role::User)?;
         let tx = self.store.begin().await?;
@@ -187,7 +215,7 @@ impl Accounts {
         email: &str,
         password: &str,
         client: &ClientInfo,
-    ) -> AppResult<User> {
+    ) -> AccountResult<User> {
         let now = Timestamp::now();
         let window_start = now.plus_secs(-self.config.login_window_secs);
         let email_key = format!("email:{}", email.trim().to_ascii_lowercase());
@@ -202,7 +230,7 @@ impl Accounts {
                     .unwrap_or(now)
                     .plus_secs(self.config.login_window_secs);
                 let secs = (until.millis() - now.millis()).max(1000) / 1000;
-                return Err(AppError::TooManyRequests {
+                return Err(AccountError::Throttled {
                     retry_after_secs: secs as u64,
                 });
             }
@@ -253,7 +281,7 @@ impl Accounts {
                 })
                 .await?;
                 tx.commit().await?;
-                Err(AppError::Unauthorized)
+                Err(AccountError::Unauthenticated)
             }
         }
     }
@@ -263,7 +291,7 @@ impl Accounts {
         &self,
         user: &User,
         client: &ClientInfo,
-    ) -> AppResult<(String, Session)> {
+    ) -> AccountResult<(String, Session)> {
         let secret = TokenKind::Session.generate();
         let now = Timestamp::now();
         let ttl_secs = i64::try_from(self.config.session_ttl_hours.saturating_mul(3600))
@@ -281,7 +309,7 @@ impl Accounts {
 
     /// Ends one of the principal's sessions: `user.logout` when it is the one this request came
     /// with, `session.end` for another (signed out from the account page).
-    pub async fn end_session(&self, principal: &Principal, session_id: i64) -> AppResult<()> {
+    pub async fn end_session(&self, principal: &Principal, session_id: i64) -> AccountResult<()> {
         let action = if principal.session_id() == Some(session_id) {
             "user.logout"
         } else {
@@ -301,7 +329,7 @@ impl Accounts {
 
     /// Resolves a presented secret. Unknown, malformed, expired and revoked all answer the same
     /// 401: a caller learns nothing about which tokens exist.
-    pub async fn resolve(&self, secret: &str, client_addr: &str) -> AppResult<Principal> {
+    pub async fn resolve(&self, secret: &str, client_addr: &str) -> AccountResult<Principal> {
         let now = Timestamp::now();
         match TokenKind::of(secret) {
             Some(TokenKind::Session) => match self
@@ -322,7 +350,7 @@ impl Accounts {
                         client_addr: client_addr.to_owned(),
                     })
                 }
-                Err(StoreError::NotFound) => Err(AppError::Unauthorized),
+                Err(StoreError::NotFound) => Err(AccountError::Unauthenticated),
                 Err(e) => Err(e.into()),
             },
             Some(TokenKind::Personal) => {
@@ -344,11 +372,11 @@ impl Accounts {
                             client_addr: client_addr.to_owned(),
                         })
                     }
-                    Ok(_) | Err(StoreError::NotFound) => Err(AppError::Unauthorized),
+                    Ok(_) | Err(StoreError::NotFound) => Err(AccountError::Unauthenticated),
                     Err(e) => Err(e.into()),
                 }
             }
-            _ => Err(AppError::Unauthorized),
+            _ => Err(AccountError::Unauthenticated),
         }
     }
 
@@ -361,7 +389,7 @@ impl Accounts {
         name: &str,
         scopes: &[String],
         expires_in_days: Option<u32>,
-    ) -> AppResult<(String, ApiToken)> {
+    ) -> AccountResult<(String, ApiToken)> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > MAX_TOKEN_NAME {
             return Err(souk_core::ValidationError::new(
@@ -433,14 +461,14 @@ impl Accounts {
         user: &User,
         before_id: Option<i64>,
         limit: u32,
-    ) -> AppResult<Vec<ApiToken>> {
+    ) -> AccountResult<Vec<ApiToken>> {
         Ok(self.store.list_tokens(user.id, before_id, limit).await?)
     }
 
     /// Revokes one of the caller's tokens and every token made with it. A personal token may
     /// always revoke itself, and others only when it holds each of their scopes. Another user's
     /// token answers 404.
-    pub async fn revoke_token(&self, principal: &Principal, token_id: i64) -> AppResult<()> {
+    pub async fn revoke_token(&self, principal: &Principal, token_id: i64) -> AccountResult<()> {
         let actor = principal.actor();
         let target = self.store.token(actor.user.id, token_id).await?;
         if !matches!(principal.credential, Credential::Token { id, .. } if id == token_id) {
@@ -458,7 +486,7 @@ impl Accounts {
         Ok(())
     }
 
-    pub async fn update_display_name(&self, user: &User, name: &str) -> AppResult<User> {
+    pub async fn update_display_name(&self, user: &User, name: &str) -> AccountResult<User> {
         let name = clean_display_name(name)?;
         self.store
             .update_display_name(user.id, &name, Timestamp::now())
@@ -472,7 +500,7 @@ impl Accounts {
         principal: &Principal,
         current: &str,
         new: &str,
-    ) -> AppResult<()> {
+    ) -> AccountResult<()> {
         principal.require_session()?;
         let (stored, candidate) = (principal.user.password_hash.clone(), current.to_owned());
         if !self.hash_work(move || stored.verify(&candidate)).await? {
@@ -511,7 +539,7 @@ impl Accounts {
         Ok(())
     }
 
-    pub async fn sessions(&self, user: &User) -> AppResult<Vec<Session>> {
+    pub async fn sessions(&self, user: &User) -> AccountResult<Vec<Session>> {
         Ok(self.store.list_sessions(user.id, Timestamp::now()).await?)
     }
 }
@@ -523,7 +551,7 @@ fn new_user(
     password: &str,
     display_name: Option<&str>,
     role: Role,
-) -> AppResult<NewUser> {
+) -> AccountResult<NewUser> {
     let email = Email::parse(email)?;
     let password = Password::parse(password, Some(&email))?;
     let display_name = clean_display_name(display_name.unwrap_or(email.local_part()))?;
@@ -535,7 +563,7 @@ fn new_user(
     })
 }
 
-fn clean_display_name(raw: &str) -> AppResult<String> {
+fn clean_display_name(raw: &str) -> AccountResult<String> {
     souk_core::text::display_text(raw, MAX_DISPLAY_NAME).map_err(|e| {
         souk_core::ValidationError::new(
             "display_name",

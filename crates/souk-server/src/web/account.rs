@@ -73,7 +73,8 @@ async fn account_page(
     let tokens = state
         .accounts
         .list_tokens(&p.user, None, 100)
-        .await?
+        .await
+        .map_err(AppError::from)?
         .into_iter()
         .map(|t| TokenRow {
             id: t.id,
@@ -93,7 +94,8 @@ async fn account_page(
     let sessions = state
         .accounts
         .sessions(&p.user)
-        .await?
+        .await
+        .map_err(AppError::from)?
         .into_iter()
         .map(|s| SessionRow {
             id: s.id,
@@ -165,7 +167,8 @@ pub async fn update_profile(
     let result = state
         .accounts
         .update_display_name(&p.user, &form.display_name)
-        .await;
+        .await
+        .map_err(AppError::from);
     saved(&state, &ctx, result, "Profile saved.").await
 }
 
@@ -178,7 +181,8 @@ pub async fn change_password(
     let result = state
         .accounts
         .change_password(p, &form.current_password, &form.new_password)
-        .await;
+        .await
+        .map_err(AppError::from);
     saved(
         &state,
         &ctx,
@@ -224,6 +228,7 @@ pub async fn create_token(
         .accounts
         .create_token(p, field("name"), &scopes, expires)
         .await
+        .map_err(AppError::from)
     {
         // Rendered, not redirected: the secret must not travel in a cookie or a URL.
         Ok((secret, _)) => account_page(&state, &ctx, Some(secret), None).await,
@@ -238,7 +243,11 @@ pub async fn revoke_token(
     CheckedForm(NoFields {}): CheckedForm<NoFields>,
 ) -> Result<Response, PageError> {
     let p = ctx.require_user()?;
-    state.accounts.revoke_token(p, id).await?;
+    state
+        .accounts
+        .revoke_token(p, id)
+        .await
+        .map_err(AppError::from)?;
     Ok(redirect_with_flash(
         "/account",
         "success",
@@ -258,13 +267,18 @@ pub async fn end_session(
     let own = state
         .accounts
         .sessions(&p.user)
-        .await?
+        .await
+        .map_err(AppError::from)?
         .iter()
         .any(|s| s.id == id);
     if !own {
         return Err(AppError::NotFound.into());
     }
-    state.accounts.end_session(p, id).await?;
+    state
+        .accounts
+        .end_session(p, id)
+        .await
+        .map_err(AppError::from)?;
     Ok(redirect_with_flash(
         "/account",
         "success",

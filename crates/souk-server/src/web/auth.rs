@@ -74,9 +74,14 @@ pub async fn login(
         .accounts
         .authenticate(&form.email, &form.password, &client)
         .await
+        .map_err(AppError::from)
     {
         Ok(user) => {
-            let (secret, _) = state.accounts.start_session(&user, &client).await?;
+            let (secret, _) = state
+                .accounts
+                .start_session(&user, &client)
+                .await
+                .map_err(AppError::from)?;
             let mut resp = redirect_with_flash(
                 "/account",
                 "success",
@@ -140,9 +145,14 @@ pub async fn register(
         .accounts
         .register(&form.email, &form.password, display_name, &client.ip)
         .await
+        .map_err(AppError::from)
     {
         Ok(user) => {
-            let (secret, _) = state.accounts.start_session(&user, &client).await?;
+            let (secret, _) = state
+                .accounts
+                .start_session(&user, &client)
+                .await
+                .map_err(AppError::from)?;
             let mut resp =
                 redirect_with_flash("/account", "success", "Your account is ready.", &ctx);
             let max_age = state.config.auth.session_ttl_hours * 3600;
@@ -179,7 +189,11 @@ pub async fn logout(
     if let Some(p) = ctx.user.as_ref()
         && let Some(session_id) = p.session_id()
     {
-        state.accounts.end_session(p, session_id).await?;
+        state
+            .accounts
+            .end_session(p, session_id)
+            .await
+            .map_err(AppError::from)?;
     }
     let mut resp = redirect_with_flash("/", "info", "You are signed out.", &ctx);
     append_cookie(

@@ -294,7 +294,12 @@ pub async fn context(State(state): State<AppState>, mut req: Request, next: Next
     let user = match cookie(headers, SESSION_COOKIE) {
         Some(secret) => {
             let client = crate::extract::client_info(headers, req.extensions(), &state);
-            state.accounts.resolve(&secret, &client.ip).await.ok()
+            state
+                .accounts
+                .resolve(&secret, &client.ip)
+                .await
+                .map_err(AppError::from)
+                .ok()
         }
         None => None,
     };
@@ -434,6 +439,12 @@ pub struct PageError(pub AppError);
 impl From<AppError> for PageError {
     fn from(e: AppError) -> Self {
         PageError(e)
+    }
+}
+
+impl From<crate::services::accounts::AccountError> for PageError {
+    fn from(e: crate::services::accounts::AccountError) -> Self {
+        PageError(e.into())
     }
 }
 
