@@ -98,11 +98,15 @@ macro_rules! sql_store_impls {
                 let Some(slot) = &self.unit else {
                     return Err(StoreError::Backend("commit outside a unit of work".into()));
                 };
-                let tx = slot.lock().await.take();
-                match tx {
-                    Some(tx) => tx.commit().await.map_err(map_err),
-                    None => Err(StoreError::Backend("the unit of work has already ended".into())),
-                }
+                let Some(mut tx) = slot.lock().await.take() else {
+                    return Err(StoreError::Backend("the unit of work has already ended".into()));
+                };
+                // PostgreSQL answers COMMIT on a transaction a failed statement aborted by rolling
+                // it back, without an error: a unit whose caller went on after a failure would
+                // report success with nothing stored. One statement first finds out (it fails in
+                // an aborted transaction), and the unit rolls back with that error instead.
+                ::sqlx::query("SELECT 1").execute(&mut *tx).await.map_err(map_err)?;
+                tx.commit().await.map_err(map_err)
             }
         }
 

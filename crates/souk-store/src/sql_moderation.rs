@@ -89,12 +89,12 @@ macro_rules! sql_moderation_impls {
         }
 
         async fn version_by_id_in(
-            tx: &mut ::sqlx::Transaction<'_, $db>,
+            conn: &mut DbConnection,
             version_id: i64,
         ) -> StoreResult<$crate::Version> {
             let row = ::sqlx::query(&format!("SELECT {VERSION_COLS} FROM versions v WHERE v.id = $1"))
                 .bind(version_id)
-                .fetch_one(&mut **tx)
+                .fetch_one(&mut *conn)
                 .await
                 .map_err(map_err)?;
             version_from_row(&row)
@@ -103,11 +103,8 @@ macro_rules! sql_moderation_impls {
         #[::async_trait::async_trait]
         impl $crate::ModerationStore for $store {
             async fn version_by_id(&self, version_id: i64) -> StoreResult<$crate::Version> {
-                let mut conn = self.conn().await?;
-                let mut tx = conn.begin().await?;
-                let mut v = version_by_id_in(&mut tx, version_id).await?;
-                tx.commit().await.map_err(map_err)?;
-                drop(conn);
+                // A read: no transaction (on SQLite one would take the write lock).
+                let mut v = version_by_id_in(&mut *self.conn().await?, version_id).await?;
                 v.dependencies = self.dependencies_of(&[v.id]).await?.remove(&v.id).unwrap_or_default();
                 Ok(v)
             }
@@ -124,7 +121,7 @@ macro_rules! sql_moderation_impls {
                 if let Some(entry) = audit {
                     insert_audit_in(&mut tx, entry).await?;
                 }
-                let mut v = version_by_id_in(&mut tx, version_id).await?;
+                let mut v = version_by_id_in(&mut *tx, version_id).await?;
                 tx.commit().await.map_err(map_err)?;
                 drop(conn);
                 v.dependencies = self.dependencies_of(&[v.id]).await?.remove(&v.id).unwrap_or_default();
@@ -190,7 +187,7 @@ macro_rules! sql_moderation_impls {
                 let changed = match change {
                     Some(change) => {
                         apply_status_change(&mut tx, version_id, change).await?;
-                        Some(version_by_id_in(&mut tx, version_id).await?)
+                        Some(version_by_id_in(&mut *tx, version_id).await?)
                     }
                     None => None,
                 };

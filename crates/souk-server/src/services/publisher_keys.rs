@@ -62,7 +62,6 @@ impl Catalog {
                 ),
                 other => other.into(),
             })?;
-        tracing::info!(publisher = %p.slug, key_id = %key.id, user_id = user.id, "publisher key registered");
         tx.append_audit(&NewAuditEntry {
             after: Some(
                 json!({ "publisher": p.slug.as_str(), "name": key.name, "revoked": false }),
@@ -71,6 +70,7 @@ impl Catalog {
         })
         .await?;
         tx.commit().await?;
+        tracing::info!(publisher = %p.slug, key_id = %key.id, user_id = user.id, "publisher key registered");
         Ok(key)
     }
 
@@ -89,13 +89,13 @@ impl Catalog {
             .to_hex();
         let tx = self.store.begin().await?;
         let key = tx.revoke_publisher_key(p.id, &id, Timestamp::now()).await?;
-        tracing::info!(publisher = %p.slug, key_id = %key.id, user_id = user.id, "publisher key revoked");
         tx.append_audit(&NewAuditEntry {
             after: Some(json!({ "publisher": p.slug.as_str(), "name": key.name, "revoked": true })),
             ..actor.entry("publisher_key.revoke", "publisher_key", key.id.as_str())
         })
         .await?;
         tx.commit().await?;
+        tracing::info!(publisher = %p.slug, key_id = %key.id, user_id = user.id, "publisher key revoked");
         Ok(key)
     }
 }
