@@ -155,23 +155,21 @@ impl Moderation {
             findings.len(),
         ))
         .await?;
-        tx.commit().await?;
-        tracing::info!(module = %module.name, version = %version.version, status = to.as_str(),
-            findings = findings.len(), elapsed_ms = started.elapsed().as_millis() as u64,
-            "checks finished");
         match verdict {
             Verdict::Publish => {
-                self.tell(
+                Self::tell(
+                    &*tx,
                     &module,
                     &version,
                     "published",
                     format!("{} {} is published", module.name, version.version),
                     "It passed the automated checks and is now listed and downloadable.".into(),
                 )
-                .await
+                .await?
             }
             Verdict::Review(why) => {
-                self.tell(
+                Self::tell(
+                    &*tx,
                     &module,
                     &version,
                     "in_review",
@@ -181,9 +179,13 @@ impl Moderation {
                          findings of the automated checks are on the version's page in the portal."
                     ),
                 )
-                .await
+                .await?
             }
         }
+        tx.commit().await?;
+        tracing::info!(module = %module.name, version = %version.version, status = to.as_str(),
+            findings = findings.len(), elapsed_ms = started.elapsed().as_millis() as u64,
+            "checks finished");
         Ok(Outcome::Done)
     }
 
@@ -226,7 +228,8 @@ impl Moderation {
         if let Err(e) = self.0.store.append_audit(&entry).await {
             tracing::error!(error = %e, ?entry, "could not append to the audit log");
         }
-        self.tell(
+        let told = Self::tell(
+            &*self.0.store,
             &module,
             &version,
             "checks_failed",
@@ -242,5 +245,8 @@ impl Moderation {
             ),
         )
         .await;
+        if let Err(e) = told {
+            tracing::error!(error = %e, "could not store a publisher notice");
+        }
     }
 }

@@ -219,13 +219,13 @@ impl Moderation {
     /// Leaves a notice in the publisher's portal. A notice that cannot be stored is logged; the
     /// action it reports stands.
     async fn tell(
-        &self,
+        db: &dyn souk_store::Repositories,
         module: &Module,
         version: &Version,
         kind: &str,
         subject: String,
         body: String,
-    ) {
+    ) -> AppResult<()> {
         let message = NewPublisherMessage {
             publisher_id: module.publisher_id,
             kind: kind.into(),
@@ -234,14 +234,8 @@ impl Moderation {
             module_name: Some(module.name.clone()),
             version: Some(version.version.clone()),
         };
-        if let Err(e) = self
-            .0
-            .store
-            .add_publisher_message(&message, Timestamp::now())
-            .await
-        {
-            tracing::error!(error = %e, kind, "could not store a publisher notice");
-        }
+        db.add_publisher_message(&message, Timestamp::now()).await?;
+        Ok(())
     }
 
     /// Leaves a notice for the publisher's members, in `db`: the unit of work of the change
@@ -398,18 +392,19 @@ impl Moderation {
             clear_appeal: true,
         };
         let entry = Self::status_entry(actor, "version.approve", &module, &v, &change);
-        let done = self
-            .change(&*self.0.store, &v, change, "approving", &entry)
-            .await?;
-        tracing::info!(module = %module.name, version = %v.version, moderator = actor.user.id, "version approved");
-        self.tell(
+        let tx = self.0.store.begin().await?;
+        let done = self.change(&*tx, &v, change, "approving", &entry).await?;
+        Self::tell(
+            &*tx,
             &module,
             &done,
             "approved",
             format!("{} {} is approved and published", module.name, v.version),
             "A moderator approved it; it is now listed and downloadable.".into(),
         )
-        .await;
+        .await?;
+        tx.commit().await?;
+        tracing::info!(module = %module.name, version = %v.version, moderator = actor.user.id, "version approved");
         Ok((module, done))
     }
 
@@ -438,10 +433,10 @@ impl Moderation {
             clear_appeal: true,
         };
         let entry = Self::status_entry(actor, "version.reject", &module, &v, &change);
-        let done = self
-            .change(&*self.0.store, &v, change, "rejecting", &entry)
-            .await?;
-        self.tell(
+        let tx = self.0.store.begin().await?;
+        let done = self.change(&*tx, &v, change, "rejecting", &entry).await?;
+        Self::tell(
+            &*tx,
             &module,
             &done,
             "rejected",
@@ -451,7 +446,8 @@ impl Moderation {
                  or appeal from the portal if you think this is a mistake."
             ),
         )
-        .await;
+        .await?;
+        tx.commit().await?;
         Ok((module, done))
     }
 
@@ -480,11 +476,12 @@ impl Moderation {
             clear_appeal: true,
         };
         let entry = Self::status_entry(actor, "version.quarantine", &module, &v, &change);
+        let tx = self.0.store.begin().await?;
         let done = self
-            .change(&*self.0.store, &v, change, "quarantining", &entry)
+            .change(&*tx, &v, change, "quarantining", &entry)
             .await?;
-        tracing::warn!(module = %module.name, version = %v.version, moderator = actor.user.id, "version quarantined");
-        self.tell(
+        Self::tell(
+            &*tx,
             &module,
             &done,
             "quarantined",
@@ -497,7 +494,9 @@ impl Moderation {
                  downloaded. Appeal from the portal if you think this is a mistake."
             ),
         )
-        .await;
+        .await?;
+        tx.commit().await?;
+        tracing::warn!(module = %module.name, version = %v.version, moderator = actor.user.id, "version quarantined");
         Ok((module, done))
     }
 
@@ -524,17 +523,18 @@ impl Moderation {
             clear_appeal: true,
         };
         let entry = Self::status_entry(actor, "version.release", &module, &v, &change);
-        let done = self
-            .change(&*self.0.store, &v, change, "releasing", &entry)
-            .await?;
-        self.tell(
+        let tx = self.0.store.begin().await?;
+        let done = self.change(&*tx, &v, change, "releasing", &entry).await?;
+        Self::tell(
+            &*tx,
             &module,
             &done,
             "released",
             format!("{} {} is back on the marketplace", module.name, v.version),
             "A moderator released it from quarantine; it is listed and downloadable again.".into(),
         )
-        .await;
+        .await?;
+        tx.commit().await?;
         Ok((module, done))
     }
 
