@@ -888,3 +888,52 @@ async fn sign_ups_sign_outs_and_ended_sessions_are_recorded() {
     assert_eq!(out["target_kind"], "session");
     assert_eq!(entries(&app, &admin, "action=session.end").await.len(), 1);
 }
+
+/// A change and its audit entry are one unit of work: when the database refuses the entry, the
+/// change is not stored either, and the caller hears a failure rather than a success.
+#[tokio::test]
+async fn a_change_whose_audit_entry_fails_is_not_stored() {
+    let app = TestApp::spawn().await;
+    let admin = app.staff("admin@example.com", Role::Admin).await;
+    let ada = app.signed_up("ada@example.com").await;
+    app.raw_sql(
+        "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log \
+         BEGIN SELECT RAISE(ABORT, 'audit refused'); END",
+    )
+    .await;
+
+    let category = json!({ "slug": "tools", "name": "Tools" });
+    let resp = app
+        .post_json_as("/api/v1/categories", &admin, &category)
+        .await;
+    envelope(resp, StatusCode::INTERNAL_SERVER_ERROR).await;
+    let listed: Value = app
+        .get("/api/v1/categories")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!listed.to_string().contains("tools"), "{listed}");
+
+    let resp = app
+        .post_json_as(
+            "/api/v1/tokens",
+            &ada,
+            &json!({ "name": "ci", "scopes": ["read"] }),
+        )
+        .await;
+    envelope(resp, StatusCode::INTERNAL_SERVER_ERROR).await;
+    let tokens: Value = app.get_json("/api/v1/tokens", &ada).await;
+    assert_eq!(tokens["items"].as_array().unwrap().len(), 0, "{tokens}");
+
+    // With the log accepting entries again, the same change goes through, with its entry.
+    app.raw_sql("DROP TRIGGER refuse_audit").await;
+    let resp = app
+        .post_json_as("/api/v1/categories", &admin, &category)
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let logged = only(&app, &admin, "action=category.create").await;
+    assert_eq!(logged["target"], "tools");
+}

@@ -247,6 +247,16 @@ impl TestApp {
         self.login(email, PASSWORD).await
     }
 
+    /// Runs a statement on the test app's SQLite database, behind the server's back.
+    pub async fn raw_sql(&self, statement: &str) {
+        use sqlx::Connection;
+        let path = self.dir.path().join("souk.db");
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        sqlx::query(statement).execute(&mut conn).await.unwrap();
+    }
+
     pub async fn users(&self) -> i64 {
         self.store.count_users().await.unwrap()
     }

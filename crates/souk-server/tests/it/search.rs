@@ -532,30 +532,20 @@ async fn every_catalog_change_shows_in_search() {
         Timestamp::now().millis(),
         p.id
     );
-    sql(&app, &verify).await;
+    app.raw_sql(&verify).await;
     app.state.search.sync().await.unwrap();
     assert_eq!(search(&app, "verified=true").await["total"], 4);
     assert_eq!(
         search(&app, "q=auction-house").await["items"][0]["publisher"]["verified"],
         true
     );
-    sql(
-        &app,
-        &format!("UPDATE publishers SET suspended_at = 1 WHERE id = {}", p.id),
-    )
+    app.raw_sql(&format!(
+        "UPDATE publishers SET suspended_at = 1 WHERE id = {}",
+        p.id
+    ))
     .await;
     app.state.search.sync().await.unwrap();
     assert_eq!(search(&app, "").await["total"], 0);
-}
-
-/// Runs a statement on the test app's SQLite database.
-async fn sql(app: &TestApp, statement: &str) {
-    use sqlx::Connection;
-    let path = app.dir.path().join("souk.db");
-    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
-    sqlx::query(statement).execute(&mut conn).await.unwrap();
 }
 
 #[tokio::test]
