@@ -241,9 +241,8 @@ impl From<crate::services::accounts::AccountError> for AppError {
         use crate::services::accounts::AccountError;
         match e {
             AccountError::Unauthenticated => AppError::Unauthorized,
-            AccountError::NotAllowed(message) => AppError::Forbidden(message),
-            AccountError::RegistrationClosed => {
-                AppError::Forbidden("registration is closed on this marketplace".into())
+            AccountError::NotAllowed(_) | AccountError::RegistrationClosed => {
+                AppError::Forbidden(e.to_string())
             }
             AccountError::Throttled { retry_after_secs } => {
                 AppError::TooManyRequests { retry_after_secs }

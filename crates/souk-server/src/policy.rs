@@ -38,13 +38,13 @@ impl Access {
     /// 403 when `principal` may not call a route that asks this (401 is the extractor's, for
     /// a missing or unknown credential).
     pub fn admit(self, principal: &Principal) -> AppResult<()> {
-        let admitted = match self {
+        match self {
             Access::Open => principal.require_scope(Scope::Read),
             Access::Scope(scope) => principal.require_scope(scope),
             Access::Credential => Ok(()),
             Access::Session => principal.require_session(),
-        };
-        Ok(admitted?)
+        }
+        .map_err(AppError::from)
     }
 }
 

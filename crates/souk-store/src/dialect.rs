@@ -14,6 +14,11 @@ pub struct Dialect {
     /// row another claim has locked instead of queueing on it; SQLite's one writer serializes
     /// claims by itself and has no such clause.
     pub claim_lock: &'static str,
+    /// Run in a unit of work just before its commit. PostgreSQL answers `COMMIT` on a
+    /// transaction a failed statement aborted by rolling it back, without an error; this
+    /// statement fails there instead, so the unit reports the failure. SQLite needs none: a
+    /// failed statement leaves its transaction usable.
+    pub commit_check: Option<&'static str>,
     /// Taken first in every migration's transaction, so that nodes starting together migrate
     /// once (PostgreSQL's transaction-scoped advisory lock; SQLite's one writer needs none).
     pub migration_lock: Option<&'static str>,
@@ -22,12 +27,14 @@ pub struct Dialect {
 pub const SQLITE: Dialect = Dialect {
     begin: "BEGIN IMMEDIATE",
     claim_lock: "",
+    commit_check: None,
     migration_lock: None,
 };
 
 pub const POSTGRES: Dialect = Dialect {
     begin: "BEGIN",
     claim_lock: " FOR UPDATE SKIP LOCKED",
+    commit_check: Some("SELECT 1"),
     // Any fixed number the nodes agree on: it names Souk's migration lock.
     migration_lock: Some("SELECT pg_advisory_xact_lock(50073610)"),
 };

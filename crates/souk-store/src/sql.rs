@@ -101,11 +101,11 @@ macro_rules! sql_store_impls {
                 let Some(mut tx) = slot.lock().await.take() else {
                     return Err(StoreError::Backend("the unit of work has already ended".into()));
                 };
-                // PostgreSQL answers COMMIT on a transaction a failed statement aborted by rolling
-                // it back, without an error: a unit whose caller went on after a failure would
-                // report success with nothing stored. One statement first finds out (it fails in
-                // an aborted transaction), and the unit rolls back with that error instead.
-                ::sqlx::query("SELECT 1").execute(&mut *tx).await.map_err(map_err)?;
+                // See `Dialect::commit_check`: a unit aborted by a failed statement must not
+                // report success.
+                if let Some(check) = DIALECT.commit_check {
+                    ::sqlx::query(check).execute(&mut *tx).await.map_err(map_err)?;
+                }
                 tx.commit().await.map_err(map_err)
             }
         }

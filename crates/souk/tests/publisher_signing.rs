@@ -9,11 +9,14 @@
 #[path = "common/author.rs"]
 mod author;
 mod common;
+#[path = "common/minisign.rs"]
+mod minisign;
 #[path = "common/run.rs"]
 mod run;
 
 use author::author_with_publisher;
 use common::{Server, free_port, souk};
+use minisign::minisign_available;
 use run::{ok, refused, stderr, stdout};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -22,18 +25,6 @@ use std::process::{Command, Output, Stdio};
 /// standard output.
 fn fails(cmd: Command, args: &[&str]) -> (String, String) {
     refused(cmd, args, 1)
-}
-
-fn minisign_available() -> bool {
-    let found = Command::new("minisign").arg("-v").output().is_ok();
-    if !found {
-        assert!(
-            std::env::var_os("SOUK_TEST_REQUIRE_ALL").is_none(),
-            "SOUK_TEST_REQUIRE_ALL is set but minisign is not installed (apt-get install minisign)"
-        );
-        eprintln!("skipped the minisign checks: minisign is not installed");
-    }
-    found
 }
 
 fn minisign(dir: &Path, args: &[&str]) -> Output {

@@ -10,11 +10,14 @@
 #[path = "common/author.rs"]
 mod author;
 mod common;
+#[path = "common/minisign.rs"]
+mod minisign;
 #[path = "common/run.rs"]
 mod run;
 
 use author::author_with_publisher;
 use common::{Server, free_port, souk};
+use minisign::minisign_available;
 use run::{ok, refused, run, stderr, stdout};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -30,20 +33,6 @@ fn fails(cmd: Command, args: &[&str]) -> (String, String) {
 
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
-}
-
-/// Whether Debian's `minisign` can be run; when it cannot, the check is skipped with a note,
-/// unless `SOUK_TEST_REQUIRE_ALL` is set.
-fn minisign_available() -> bool {
-    let found = Command::new("minisign").arg("-v").output().is_ok();
-    if !found {
-        assert!(
-            std::env::var_os("SOUK_TEST_REQUIRE_ALL").is_none(),
-            "SOUK_TEST_REQUIRE_ALL is set but minisign is not installed (apt-get install minisign)"
-        );
-        eprintln!("skipped the minisign checks: minisign is not installed");
-    }
-    found
 }
 
 async fn get_text(url: String) -> String {

@@ -73,8 +73,7 @@ async fn account_page(
     let tokens = state
         .accounts
         .list_tokens(&p.user, None, 100)
-        .await
-        .map_err(AppError::from)?
+        .await?
         .into_iter()
         .map(|t| TokenRow {
             id: t.id,
@@ -94,8 +93,7 @@ async fn account_page(
     let sessions = state
         .accounts
         .sessions(&p.user)
-        .await
-        .map_err(AppError::from)?
+        .await?
         .into_iter()
         .map(|s| SessionRow {
             id: s.id,
@@ -243,11 +241,7 @@ pub async fn revoke_token(
     CheckedForm(NoFields {}): CheckedForm<NoFields>,
 ) -> Result<Response, PageError> {
     let p = ctx.require_user()?;
-    state
-        .accounts
-        .revoke_token(p, id)
-        .await
-        .map_err(AppError::from)?;
+    state.accounts.revoke_token(p, id).await?;
     Ok(redirect_with_flash(
         "/account",
         "success",
@@ -267,18 +261,13 @@ pub async fn end_session(
     let own = state
         .accounts
         .sessions(&p.user)
-        .await
-        .map_err(AppError::from)?
+        .await?
         .iter()
         .any(|s| s.id == id);
     if !own {
         return Err(AppError::NotFound.into());
     }
-    state
-        .accounts
-        .end_session(p, id)
-        .await
-        .map_err(AppError::from)?;
+    state.accounts.end_session(p, id).await?;
     Ok(redirect_with_flash(
         "/account",
         "success",

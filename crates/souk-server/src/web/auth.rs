@@ -77,11 +77,7 @@ pub async fn login(
         .map_err(AppError::from)
     {
         Ok(user) => {
-            let (secret, _) = state
-                .accounts
-                .start_session(&user, &client)
-                .await
-                .map_err(AppError::from)?;
+            let (secret, _) = state.accounts.start_session(&user, &client).await?;
             let mut resp = redirect_with_flash(
                 "/account",
                 "success",
@@ -148,11 +144,7 @@ pub async fn register(
         .map_err(AppError::from)
     {
         Ok(user) => {
-            let (secret, _) = state
-                .accounts
-                .start_session(&user, &client)
-                .await
-                .map_err(AppError::from)?;
+            let (secret, _) = state.accounts.start_session(&user, &client).await?;
             let mut resp =
                 redirect_with_flash("/account", "success", "Your account is ready.", &ctx);
             let max_age = state.config.auth.session_ttl_hours * 3600;
@@ -189,11 +181,7 @@ pub async fn logout(
     if let Some(p) = ctx.user.as_ref()
         && let Some(session_id) = p.session_id()
     {
-        state
-            .accounts
-            .end_session(p, session_id)
-            .await
-            .map_err(AppError::from)?;
+        state.accounts.end_session(p, session_id).await?;
     }
     let mut resp = redirect_with_flash("/", "info", "You are signed out.", &ctx);
     append_cookie(
